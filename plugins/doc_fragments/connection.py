@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright: cicd.gitlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Documentation of the connection options every cicd.gitlab module shares."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Connection and authentication options (defined in code in module_utils/_module.py)."""
+
+    DOCUMENTATION = r'''
+options:
+  api_url:
+    description:
+      - URL of the GitLab instance, for example V(https://gitlab.example.com).
+      - The REST API is reached under C(/api/v4) below it; a trailing C(/api/v4) is accepted too.
+      - If not set, the environment variable E(GITLAB_URL) is used, then E(CI_SERVER_URL)
+        (set by GitLab inside CI jobs).
+    type: str
+    required: true
+  api_token:
+    description:
+      - The token used to authenticate to GitLab.
+      - A personal, project or group access token for O(api_token_type=private), an OAuth 2 access
+        token for O(api_token_type=oauth), a CI/CD job token for O(api_token_type=job).
+      - If not set, the environment variable E(GITLAB_TOKEN) is used; with O(api_token_type=job),
+        E(CI_JOB_TOKEN) is used last.
+      - The token is sent only to the host of O(api_url), never to a host a download redirects to.
+    type: str
+  api_token_type:
+    description:
+      - How O(api_token) is sent.
+      - "V(private) sends a C(PRIVATE-TOKEN) header, V(oauth) an C(Authorization: Bearer) header,
+        V(job) a C(JOB-TOKEN) header."
+      - A job token is accepted by GitLab only on a few endpoints (job artifacts downloads,
+        triggering a pipeline); variables and trigger tokens need a private or OAuth token.
+    type: str
+    choices: [private, oauth, job]
+    default: private
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificate of the GitLab server.
+      - Only set to V(false) on personally controlled sites using self-signed certificates.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - Path to a PEM file of CA certificates used to verify the GitLab server's certificate.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for GitLab to accept a connection and for each read from it.
+    type: float
+    default: 30
+  api_retries:
+    description:
+      - How many times a request is retried when GitLab answers 429 (rate limited), or for
+        requests that are safe to repeat (GET, HEAD, PUT, DELETE) 502, 503, 504 or a connection failure.
+      - A POST that may have reached GitLab is never sent again.
+      - Waiting honours C(Retry-After) and C(RateLimit-Reset); the total wait of one request is
+        bounded by two minutes.
+      - V(0) disables retries.
+    type: int
+    default: 5
+requirements:
+  - requests (Python library on the host that runs the module)
+'''

@@ -1,0 +1,188 @@
+# -*- coding: utf-8 -*-
+# Copyright: cicd.gitlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The GitLabError tree and the parsing of GitLab's error bodies.
+
+Private to the collection: the API of this file may change without notice.
+"""
+
+from __future__ import annotations
+
+import json
+
+# What a person should check, per status; appended to every error message.
+_HINTS = {
+    400: 'check the values sent; GitLab rejected them',
+    401: 'check api_token and api_token_type: the token is missing, unknown, expired or revoked',
+    403: 'check that the token has the api scope and that its user has the role this needs (Maintainer for CI/CD settings)',
+    404: 'check the project, group or object id and that the token\'s user can see it',
+    405: 'the path may refer to a moved project; use its current path',
+    409: 'GitLab reported a conflict; the object may be changing or ambiguous',
+    422: 'check the values sent; GitLab could not process them',
+    429: 'GitLab is rate limiting this token; raise api_retries or run fewer requests at once',
+}
+_SERVER_HINT = 'GitLab or a proxy in front of it failed; try again later'
+
+
+def parse_error_body(body):
+    """Return GitLab's words from an error body, as one string.
+
+    GitLab answers errors in three JSON shapes (gitlab-api.md section 1.3):
+    ``{"message": "<string>"}``, ``{"message": {"<field>": ["<msg>", ...]}}`` and
+    ``{"error": "<string>", "error_description": "..."}``; Rack::Attack answers 429 in plain text.
+    Field messages are flattened as ``field: msg; field: msg`` (``base`` messages appear without a field).
+    """
+    if body is None:
+        return ''
+    if isinstance(body, (bytes, bytearray)):
+        body = body.decode('utf-8', 'replace')
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return body.strip()[:500]
+    if isinstance(body, dict):
+        if 'message' in body:
+            return _flatten(body['message'])
+        if 'error' in body:
+            text = _flatten(body['error'])
+            if body.get('error_description'):
+                text = '%s: %s' % (text, body['error_description'])
+            return text
+    return _flatten(body)
+
+
+def _flatten(message):
+    if isinstance(message, dict):
+        parts = []
+        for field in sorted(message):
+            value = message[field]
+            texts = value if isinstance(value, list) else [value]
+            for text in texts:
+                text = _flatten(text)
+                parts.append(text if field == 'base' else '%s: %s' % (field, text))
+        return '; '.join(parts)
+    if isinstance(message, list):
+        return '; '.join(_flatten(item) for item in message)
+    return str(message)
+
+
+def field_errors(body):
+    """Return ``{field: [messages]}`` when GitLab sent the validation hash shape, else ``{}``."""
+    if isinstance(body, dict) and isinstance(body.get('message'), dict):
+        return {
+            field: (value if isinstance(value, list) else [value])
+            for field, value in body['message'].items()
+        }
+    return {}
+
+
+class GitLabError(Exception):
+    """A request to GitLab failed. ``str(err)`` is a complete message without any credential."""
+
+    hint = ''
+
+    def __init__(self, method, path, status=None, gitlab_message='', body=None, detail=None):
+        self.method = method
+        self.path = path
+        self.status = status
+        self.gitlab_message = gitlab_message
+        self.body = body
+        self.detail = detail
+        super().__init__(self.describe())
+
+    def describe(self):
+        """The message: what failed, GitLab's words and what to check."""
+        what = '%s %s' % (self.method, self.path)
+        if self.status is not None:
+            text = '%s failed with HTTP %s' % (what, self.status)
+        else:
+            text = '%s failed' % what
+        if self.gitlab_message:
+            text += ': %s' % self.gitlab_message
+        if self.detail:
+            text += ' (%s)' % self.detail
+        hint = self.hint or _HINTS.get(self.status) or ''
+        if hint:
+            text += '. Hint: %s' % hint
+        return text
+
+
+class GitLabAuthError(GitLabError):
+    """401: not authenticated."""
+
+
+class GitLabPermissionError(GitLabError):
+    """403: authenticated but not allowed."""
+
+
+class GitLabNotFoundError(GitLabError):
+    """404: the object does not exist, or the token's user cannot see it."""
+
+
+class GitLabConflictError(GitLabError):
+    """409: a conflicting or ambiguous resource."""
+
+
+class GitLabValidationError(GitLabError):
+    """400 or 422: GitLab rejected the parameters. ``fields`` holds the per-field messages."""
+
+    @property
+    def fields(self):
+        return field_errors(self.body)
+
+
+class GitLabRateLimitError(GitLabError):
+    """429 that outlasted the retry budget."""
+
+
+class GitLabServerError(GitLabError):
+    """5xx that outlasted the retry budget (or a POST that cannot be retried)."""
+
+    hint = _SERVER_HINT
+
+
+class GitLabTransportError(GitLabError):
+    """No HTTP answer: connection refused or reset, DNS failure, broken response."""
+
+    hint = 'check api_url, the network path to GitLab and any proxy'
+
+
+class GitLabTLSError(GitLabTransportError):
+    """The TLS handshake or certificate verification failed."""
+
+    hint = 'check the server certificate; set ca_path to the CA bundle that signed it (validate_certs=false only for testing)'
+
+
+class GitLabTimeoutError(GitLabTransportError):
+    """GitLab did not answer within the timeout."""
+
+    hint = 'GitLab did not answer in time; check the server load or raise timeout'
+
+
+class GitLabDownloadError(GitLabError):
+    """A download could not be completed (size cap, cut stream, local write failure)."""
+
+    hint = 'the destination was left as it was'
+
+
+_BY_STATUS = {
+    401: GitLabAuthError,
+    403: GitLabPermissionError,
+    404: GitLabNotFoundError,
+    409: GitLabConflictError,
+    400: GitLabValidationError,
+    422: GitLabValidationError,
+    429: GitLabRateLimitError,
+}
+
+
+def error_for_status(method, path, status, body):
+    """Build the typed error for an HTTP error answer (``body`` as decoded JSON or text)."""
+    if status in _BY_STATUS:
+        cls = _BY_STATUS[status]
+    elif status >= 500:
+        cls = GitLabServerError
+    else:
+        cls = GitLabError
+    return cls(method, path, status=status, gitlab_message=parse_error_body(body), body=body)
