@@ -10,6 +10,7 @@ Private to the collection: the API of this file may change without notice.
 
 from __future__ import annotations
 
+import collections
 import email.utils
 import hashlib
 import os
@@ -405,3 +406,131 @@ class GitLabClient:
         """DELETE the variable ``key`` in ``environment_scope``."""
         path = '%s/%s' % (self._variables_base(level, owner), encode_id(key))
         self.delete(path, params=self._scope_filter(environment_scope))
+
+    # ---- pipeline trigger tokens and pipelines (gitlab-api.md section 5) ----------------------
+
+    def list_triggers(self, project):
+        """Every pipeline trigger token of a project (all pages; GitLab's default page is 20)."""
+        return list(self.paginate(project_path(project) + '/triggers'))
+
+    def create_trigger(self, project, description, expires_at=None):
+        """POST a new trigger token; the answer is the only place its full token is shown to a non-owner."""
+        data = {'description': description}
+        if expires_at is not None:
+            data['expires_at'] = expires_at
+        return self.post(project_path(project) + '/triggers', data=data)
+
+    def update_trigger(self, project, trigger_id, description):
+        """PUT a new description; GitLab allows it only to the trigger's owner."""
+        return self.put('%s/triggers/%s' % (project_path(project), encode_id(trigger_id)), data={'description': description})
+
+    def delete_trigger(self, project, trigger_id):
+        """DELETE a trigger token (any Maintainer may)."""
+        self.delete('%s/triggers/%s' % (project_path(project), encode_id(trigger_id)))
+
+    def trigger_pipeline(self, project, token, ref, variables=None, inputs=None):
+        """Start a pipeline with a trigger token (sent in the body, never in the URL).
+
+        ``variables`` is a ``{KEY: VALUE}`` map of strings, as this endpoint wants.
+        """
+        data = {'token': token, 'ref': ref}
+        if variables:
+            data['variables'] = variables
+        if inputs:
+            data['inputs'] = inputs
+        return self.post(project_path(project) + '/trigger/pipeline', data=data)
+
+    def create_pipeline(self, project, ref, variables=None, inputs=None):
+        """Start a pipeline with the API token; ``variables`` as ``{KEY: VALUE}`` are sent as GitLab's typed array."""
+        data = {'ref': ref}
+        if variables:
+            data['variables'] = [{'key': key, 'value': value, 'variable_type': 'env_var'} for key, value in variables.items()]
+        if inputs:
+            data['inputs'] = inputs
+        return self.post(project_path(project) + '/pipeline', data=data)
+
+    def get_pipeline(self, project, pipeline_id):
+        """One pipeline."""
+        return self.get('%s/pipelines/%s' % (project_path(project), encode_id(pipeline_id)))
+
+    def latest_pipeline(self, project, ref, status=None):
+        """The newest pipeline of ``ref`` (by id), optionally only among those with ``status``; None if none.
+
+        Reads one item of one page: the list is ordered by id, newest first.
+        """
+        params = {'ref': ref, 'order_by': 'id', 'sort': 'desc', 'per_page': 1}
+        if status:
+            params['status'] = status
+        items = self.get(project_path(project) + '/pipelines', params=params)
+        return items[0] if items else None
+
+    # ---- jobs (gitlab-api.md section 6) ------------------------------------------------------
+
+    def list_pipeline_jobs(self, project, pipeline_id, include_retried=False):
+        """Every job of a pipeline (retried jobs only when asked)."""
+        params = {'include_retried': 'true'} if include_retried else None
+        return list(self.paginate('%s/pipelines/%s/jobs' % (project_path(project), encode_id(pipeline_id)), params=params))
+
+    def _job_path(self, project, job_id, action=''):
+        return '%s/jobs/%s%s' % (project_path(project), encode_id(job_id), action)
+
+    def get_job(self, project, job_id):
+        """One job (builds only; a bridge id is a 404)."""
+        return self.get(self._job_path(project, job_id))
+
+    def cancel_job(self, project, job_id):
+        """Cancel a job; GitLab answers 201 with the job even when it had already finished."""
+        return self.post(self._job_path(project, job_id, '/cancel'))
+
+    def retry_job(self, project, job_id):
+        """Retry a job; returns the NEW job (new id)."""
+        return self.post(self._job_path(project, job_id, '/retry'))
+
+    def play_job(self, project, job_id, job_variables=None):
+        """Play a manual job, with ``{KEY: VALUE}`` job variables."""
+        data = None
+        if job_variables:
+            data = {'job_variables_attributes': [{'key': k, 'value': v} for k, v in job_variables.items()]}
+        return self.post(self._job_path(project, job_id, '/play'), data=data)
+
+    def erase_job(self, project, job_id):
+        """Erase a finished job's log and artifacts."""
+        return self.post(self._job_path(project, job_id, '/erase'))
+
+    def keep_artifacts(self, project, job_id):
+        """Keep a job's artifacts from expiring."""
+        return self.post(self._job_path(project, job_id, '/artifacts/keep'))
+
+    def download_job_log(self, project, job_id, dest, max_size=None):
+        """Stream a job's log into ``dest`` (atomic); returns ``{'path', 'size', 'sha256'}``."""
+        return self.download(self._job_path(project, job_id, '/trace'), dest, max_size=max_size)
+
+    def job_log_tail(self, project, job_id, lines):
+        """The last ``lines`` lines of a job's log, read as a stream (memory bounded by ``lines``)."""
+        response = self.request('GET', self._job_path(project, job_id, '/trace'), stream=True)
+        tail = collections.deque(maxlen=max(0, int(lines)))
+        try:
+            for line in response.iter_lines(chunk_size=64 * 1024, decode_unicode=False):
+                tail.append(line.decode('utf-8', 'replace'))
+        except requests.exceptions.RequestException as exc:
+            raise GitLabDownloadError('GET', self._display(response.url), detail='the log stream was cut: %s' % _transport_reason(exc)) from None
+        finally:
+            response.close()
+        return list(tail)
+
+    # ---- job artifacts (gitlab-api.md section 7) ---------------------------------------------
+
+    def download_artifacts(self, project, job_id, dest, max_size=None):
+        """Stream a job's artifacts archive into ``dest``."""
+        return self.download(self._job_path(project, job_id, '/artifacts'), dest, max_size=max_size)
+
+    def download_artifact_file(self, project, job_id, artifact_path, dest, max_size=None):
+        """Stream one file of a job's artifacts archive into ``dest``."""
+        path = self._job_path(project, job_id, '/artifacts/' + quote(artifact_path.lstrip('/')))
+        return self.download(path, dest, max_size=max_size)
+
+    def download_artifacts_by_ref(self, project, ref, job_name, dest, artifact_path=None, max_size=None):
+        """Stream the artifacts (or one file) of job ``job_name`` in the latest SUCCESSFUL pipeline of ``ref``."""
+        base = '%s/jobs/artifacts/%s' % (project_path(project), encode_id(ref))
+        path = base + ('/raw/' + quote(artifact_path.lstrip('/')) if artifact_path else '/download')
+        return self.download(path, dest, params={'job': job_name}, max_size=max_size)
