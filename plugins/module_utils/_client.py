@@ -189,7 +189,7 @@ class GitLabClient:
                 response = self._send(method, url, params, json, stream)
             except requests.exceptions.SSLError as exc:
                 raise GitLabTLSError(method, shown, detail=_transport_reason(exc)) from None
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 if method not in IDEMPOTENT_METHODS and not _was_not_sent(exc):
                     raise self._transport_error(method, shown, exc) from None
                 failure = self._transport_error(method, shown, exc)
@@ -534,3 +534,18 @@ class GitLabClient:
         base = '%s/jobs/artifacts/%s' % (project_path(project), encode_id(ref))
         path = base + ('/raw/' + quote(artifact_path.lstrip('/')) if artifact_path else '/download')
         return self.download(path, dest, params={'job': job_name}, max_size=max_size)
+
+    def job_log_digest(self, project, job_id, chunk_size=1024 * 1024):
+        """``{'size', 'sha256'}`` of a job's log, read as a stream and written nowhere (for check mode)."""
+        response = self.request('GET', self._job_path(project, job_id, '/trace'), stream=True)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            for chunk in response.iter_content(chunk_size):
+                size += len(chunk)
+                digest.update(chunk)
+        except requests.exceptions.RequestException as exc:
+            raise GitLabDownloadError('GET', self._display(response.url), detail='the log stream was cut: %s' % _transport_reason(exc)) from None
+        finally:
+            response.close()
+        return {'size': size, 'sha256': digest.hexdigest()}
