@@ -23,7 +23,7 @@ else
     for _ in $(seq 100); do grep -q '^URL=' "$out" && break; sleep 0.1; done
     GITLAB_URL=$(sed -n 's/^URL=//p' "$out")
     [ -n "$GITLAB_URL" ] || { cat "$out"; echo "the fake GitLab did not start" >&2; exit 1; }
-    export GITLAB_URL GITLAB_TOKEN=glpat-demo-root-0000000000 GITLAB_PROJECT=acme/app
+    export GITLAB_URL GITLAB_TOKEN=glpat-root-000000000000 GITLAB_PROJECT=demo/web
     echo "== demo against the bundled fake GitLab at $GITLAB_URL (project $GITLAB_PROJECT)"
 fi
 export ANSIBLE_COLLECTIONS_PATH="$tree"
