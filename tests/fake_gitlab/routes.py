@@ -1,0 +1,17 @@
+"""The one list of resource modules that make up the API.
+
+Each module has ``register(router)``; add new ones (``triggers``, ``jobs`` ...) here and nowhere else.
+"""
+
+from . import core, variables
+from .router import Router
+
+RESOURCE_MODULES = (core, variables)
+
+
+def build_router():
+    """A router with every ``/api/v4`` route."""
+    router = Router()
+    for module in RESOURCE_MODULES:
+        module.register(router)
+    return router

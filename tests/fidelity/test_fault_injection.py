@@ -1,0 +1,192 @@
+"""Fault injection (/-/fake/faults): every effect, selection, journal; gitlab-api.md 1.5 and checklist 28."""
+
+import email.utils
+import random
+import time
+
+import pytest
+import requests
+
+from tests.fidelity.helpers import ROOT, TIMEOUT, state_variables
+
+P = '/projects/acme%2Fapp/variables'
+
+
+def add_fault(fake, **rule):
+    response = requests.post(fake.url + '/-/fake/faults', json=rule, timeout=TIMEOUT)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def journal(fake):
+    return requests.get(fake.url + '/-/fake/journal', timeout=TIMEOUT).json()
+
+
+@pytest.fixture
+def root(api):
+    return api(ROOT)
+
+
+def test_rack_attack_429(fake, root):
+    add_fault(fake, method='POST', path='/variables$', status=429)
+    before = time.time()
+    response = root.post(P, json={'key': 'A', 'value': 'v'})
+    assert response.status_code == 429
+    assert response.headers['Content-Type'] == 'text/plain'
+    assert response.text == 'Retry later\n'
+    assert response.headers['Retry-After'] == '1'
+    reset = int(response.headers['RateLimit-Reset'])
+    assert before <= reset <= time.time() + 2
+    assert response.headers['RateLimit-ResetTime'] == email.utils.formatdate(reset, usegmt=True)
+    assert (response.headers['RateLimit-Name'], response.headers['RateLimit-Remaining']) == ('throttle_authenticated_api', '0')
+    assert response.headers['RateLimit-Limit'] and response.headers['RateLimit-Observed']
+    assert state_variables(fake, 'project', 'acme/app') == []            # refused before acting
+    assert journal(fake)[-1] == {'method': 'POST', 'path': '/api/v4' + P, 'query': {}, 'status': 429, 'user': None}
+    assert root.post(P, json={'key': 'A', 'value': 'v'}).status_code == 201   # count 1: used up
+
+
+def test_429_retry_after_date_and_reset(fake, root):
+    date = email.utils.formatdate(time.time() + 30, usegmt=True)
+    add_fault(fake, method='GET', path='/variables', status=429, retry_after=date, ratelimit_reset=1800000000)
+    response = root.get(P)
+    assert (response.headers['Retry-After'], response.headers['RateLimit-Reset']) == (date, '1800000000')
+
+
+def test_app_limiter_json_429_has_no_retry_after(fake, root):
+    body = {'message': {'error': 'This endpoint has been requested too many times. Try again later.'}}
+    add_fault(fake, method='GET', path='/variables', status=429, body=body)
+    response = root.get(P)
+    assert (response.status_code, response.json()) == (429, body)
+    assert 'Retry-After' not in response.headers
+
+
+@pytest.mark.parametrize('status', [500, 502, 503, 504])
+def test_server_errors(fake, root, status):
+    add_fault(fake, path='/variables', status=status, retry_after='7')
+    response = root.get(P)
+    assert response.status_code == status
+    assert response.headers['Retry-After'] == '7'
+    if status == 500:
+        assert response.json() == {'message': '500 Internal Server Error'}
+    else:
+        assert response.headers['Content-Type'].startswith('text/html')
+
+
+def test_apply_then_fail(fake, root):
+    """A 502 from a proxy after the backend created the variable."""
+    add_fault(fake, method='POST', path='/variables$', status=502, apply=True)
+    assert root.post(P, json={'key': 'A', 'value': 'v'}).status_code == 502
+    assert [v['key'] for v in state_variables(fake, 'project', 'acme/app')] == ['A']
+    assert journal(fake)[-1]['status'] == 502
+    assert journal(fake)[-1]['user'] == 'root'
+
+
+def test_delay(fake, root):
+    add_fault(fake, method='GET', path='/variables', delay=0.2)
+    start = time.monotonic()
+    assert root.get(P).status_code == 200
+    assert time.monotonic() - start >= 0.2
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        add_fault(fake, method='GET', path='/variables', delay=0.5)
+        root.get(P, timeout=0.1)
+
+
+def test_drop_before_is_not_applied(fake, root):
+    add_fault(fake, method='POST', path='/variables$', drop='before')
+    with pytest.raises(requests.exceptions.ConnectionError):
+        root.post(P, json={'key': 'A', 'value': 'v'})
+    assert state_variables(fake, 'project', 'acme/app') == []
+    assert journal(fake)[-1]['status'] == 0
+    assert root.get(P).status_code == 200       # the session recovers on a new connection
+
+
+def test_drop_after_is_applied_but_broken(fake, root):
+    add_fault(fake, method='POST', path='/variables$', drop='after')
+    with pytest.raises((requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        root.post(P, json={'key': 'A', 'value': 'v'})
+    assert [v['key'] for v in state_variables(fake, 'project', 'acme/app')] == ['A']
+    assert journal(fake)[-1]['status'] == 0
+
+
+def test_drop_after_an_empty_body_cuts_the_headers(fake, root):
+    root.post(P, json={'key': 'A', 'value': 'v'})
+    add_fault(fake, method='DELETE', path='/variables/A', drop='after')
+    with pytest.raises(requests.exceptions.ConnectionError):
+        root.delete(P + '/A')
+    assert state_variables(fake, 'project', 'acme/app') == []
+
+
+def test_redirect_to_storage(fake, root):
+    root.post(P, json={'key': 'A', 'value': 'v'})
+    expected = root.get(P).content
+    add_fault(fake, method='GET', path='/variables$', redirect=True)
+    response = root.get(P, allow_redirects=False)
+    assert response.status_code == 302
+    location = response.headers['Location']
+    assert location.startswith(fake.storage_url + '/bucket/') and 'X-Amz-Signature=' in location
+    assert fake.storage_url.startswith('http://127.0.0.2:')
+    assert response.text == 'This resource has been moved temporarily to %s.' % location
+    assert journal(fake)[-1]['status'] == 302
+    downloaded = requests.get(location, timeout=TIMEOUT)
+    assert (downloaded.status_code, downloaded.content) == (200, expected)
+    assert downloaded.headers['Content-Type'] == 'application/json'
+    assert fake.storage_journal == [{'method': 'GET', 'path': location.split('?')[0][len(fake.storage_url):], 'auth_headers': []}]
+
+
+def test_redirect_only_for_get_and_success(fake, root):
+    with pytest.raises(AssertionError):
+        add_fault(fake, method='POST', path='/variables', redirect=True)
+    add_fault(fake, path='/variables', redirect=True, count=5)
+    assert root.post(P, json={'key': 'A', 'value': 'v'}).status_code == 201      # not a GET: untouched
+    assert root.get(P + '/NOPE', allow_redirects=False).status_code == 404        # errors are not redirected
+    assert root.get(P, allow_redirects=False).status_code == 302
+
+
+def test_count_and_method_selection(fake, root):
+    add_fault(fake, method='GET', path='/variables$', status=503, count=2)
+    assert root.post(P, json={'key': 'A', 'value': 'v'}).status_code == 201
+    assert [root.get(P).status_code for dummy in range(3)] == [503, 503, 200]
+    rules = requests.get(fake.url + '/-/fake/faults', timeout=TIMEOUT).json()
+    assert [(r['id'], r['remaining'], r['hits']) for r in rules] == [(1, 0, 2)]
+
+
+def test_seeded_rate_is_reproducible(fake, root):
+    add_fault(fake, method='GET', path='/version', status=500, rate=0.3, seed=42)
+    statuses = [root.get('/version').status_code for dummy in range(30)]
+    generator = random.Random(42)
+    assert statuses == [500 if generator.random() < 0.3 else 200 for dummy in range(30)]
+    assert 0 < statuses.count(500) < 30
+
+
+def test_faults_only_touch_the_api(fake, root):
+    add_fault(fake, path='.*', status=500, count=100)
+    assert requests.get(fake.url + '/-/fake/journal', timeout=TIMEOUT).status_code == 200
+    assert requests.get(fake.url + '/-/fake/state', timeout=TIMEOUT).status_code == 200
+    assert root.get('/version').status_code == 500
+    assert requests.delete(fake.url + '/-/fake/faults', timeout=TIMEOUT).status_code == 204
+    assert root.get('/version').status_code == 200
+
+
+@pytest.mark.parametrize('rule', [
+    {'path': 'x'},
+    {'path': 'x', 'status': 500, 'delay': 1},
+    {'path': '(', 'status': 500},
+    {'method': 'FETCH', 'status': 500},
+    {'status': 200},
+    {'drop': 'sometimes'},
+    {'status': 500, 'count': 0},
+    {'status': 500, 'rate': 2},
+    {'delay': 0.1, 'apply': True},
+])
+def test_bad_rules_are_400(fake, rule):
+    response = requests.post(fake.url + '/-/fake/faults', json=rule, timeout=TIMEOUT)
+    assert response.status_code == 400
+    assert list(response.json()) == ['error']
+
+
+def test_python_api(fake, root):
+    fake.add_fault({'method': 'GET', 'path': '/version', 'status': 504})
+    assert root.get('/version').status_code == 504
+    fake.add_fault({'method': 'GET', 'path': '/version', 'status': 504})
+    fake.clear_faults()
+    assert root.get('/version').status_code == 200
