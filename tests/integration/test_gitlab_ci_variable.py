@@ -200,7 +200,7 @@ def test_hidden_always_policy_writes_every_run(gitlab):
     gitlab.secret('Hidden-Value-0003', 'Hidden-Value-0004')
     extra = {'test_project': gitlab.project, 'test_value_update': 'always'}
     apply(gitlab, dict(extra, test_variables=[{'key': 'CICD_HIDDEN', 'value': 'Hidden-Value-0003', 'hidden': True}]))
-    for _ in range(2):
+    for _attempt in range(2):
         result = apply(gitlab, dict(extra, test_variables=[{'key': 'CICD_HIDDEN', 'value': 'Hidden-Value-0004', 'hidden': True}]))
         assert result['status'] == 'changed'
         assert result['result']['variables']['updated'] == [ident('CICD_HIDDEN')]

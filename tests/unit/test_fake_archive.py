@@ -167,7 +167,7 @@ def test_streaming_memory_is_flat():
         total = 0
         for chunk in archive.iter_chunks():
             total += len(chunk)
-        _, peak = tracemalloc.get_traced_memory()
+        peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     assert total == archive.size
