@@ -15,7 +15,13 @@ Coercion follows Grape's ``PrimitiveCoercer`` on dry-types ``Params`` types:
 * ``integer``: Ruby ``Integer(value, 10)`` for strings, truncation for floats; ``""`` is None.
 * ``hash``:    a JSON object or bracket params; a string is invalid.
 * ``array``:   a list, or a hash with keys ``"0"``, ``"1"`` ... (bracket form ``a[0][key]=``).
+* ``datetime``: Ruby ``DateTime.parse`` of a string, as an aware UTC ``datetime``; ``""`` is None,
+  non-strings are invalid.  Only ISO 8601 forms are understood (``2024-07-01``,
+  ``2024-07-01T10:00:00.123+02:00``, ``20240701``); Ruby accepts more (``July 1 2024``) [INFERRED].
 """
+
+import datetime
+import re
 
 from . import errors
 
@@ -49,7 +55,7 @@ def rails_boolean(value):
 class Param:
     """One declared parameter.
 
-    ``kind`` is one of ``string``, ``boolean``, ``integer``, ``hash``, ``array``.  ``children``
+    ``kind`` is one of ``string``, ``boolean``, ``integer``, ``hash``, ``array``, ``datetime``.  ``children``
     declares the keys of a hash (or of each element of an array of hashes).
     """
 
@@ -93,7 +99,44 @@ def coerce(kind, value):
         if value == '':
             return []
         return INVALID
+    if kind == 'datetime':
+        if not isinstance(value, str):
+            return INVALID
+        if value == '':
+            return None
+        moment = parse_datetime(value)
+        return INVALID if moment is None else moment
     raise ValueError('unknown parameter kind %r' % kind)
+
+
+# ISO 8601 date, optionally with a time and a zone; extended (2024-07-01) or basic (20240701) form.
+_ISO_DATETIME = re.compile(
+    r'(?P<year>\d{4})-?(?P<month>\d{2})-?(?P<day>\d{2})'
+    r'(?:[T ](?P<hour>\d{2}):?(?P<minute>\d{2})(?::?(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?'
+    r' ?(?P<zone>Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?)?')
+
+
+def parse_datetime(text):
+    """An ISO 8601 string as an aware UTC ``datetime`` (no zone means UTC, as in Ruby), or None."""
+    found = _ISO_DATETIME.fullmatch(text.strip())
+    if not found:
+        return None
+    parts = found.groupdict()
+    fraction = (parts['fraction'] or '0')[:6].ljust(6, '0')
+    zone = parts['zone'] or 'Z'
+    offset = datetime.timedelta(0)
+    if zone[0] in '+-':
+        digits = zone[1:].replace(':', '')
+        offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+        if zone[0] == '-':
+            offset = -offset
+    try:
+        moment = datetime.datetime(int(parts['year']), int(parts['month']), int(parts['day']), int(parts['hour'] or 0),
+                                   int(parts['minute'] or 0), int(parts['second'] or 0), int(fraction),
+                                   tzinfo=datetime.timezone(offset))
+    except ValueError:
+        return None
+    return moment.astimezone(datetime.timezone.utc)
 
 
 def _coerce_integer(value):

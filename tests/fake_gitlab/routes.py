@@ -3,10 +3,10 @@
 Each module has ``register(router)``; add new ones (``triggers``, ``jobs`` ...) here and nowhere else.
 """
 
-from . import core, variables
+from . import core, triggers, variables
 from .router import Router
 
-RESOURCE_MODULES = (core, variables)
+RESOURCE_MODULES = (core, variables, triggers)
 
 
 def build_router():

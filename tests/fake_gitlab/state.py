@@ -33,13 +33,21 @@ Seed format (a YAML file or the same structure as a dict)::
         variables:                           # variable fields: key, value, variable_type, protected,
           - {key: A, value: b}               # masked, raw, hidden, environment_scope, description
         ci: [...]                            # kept as data for the jobs work (Project.ci)
+        triggers:                            # pipeline trigger tokens (gitlab-api.md 5.1)
+          - {description: deploy, owner: dev}    # owner: a username, or null for a legacy ownerless
+                                             # trigger; optional token (default glptt-<40 hex>),
+                                             # expires_at and created_at (a date or ISO 8601 time;
+                                             # created_at defaults to 2024-01-01 like other seeded data)
     instance_variables: [{key: I, value: v}]
+    feature_flags: {trigger_token_expiration: false}   # default true: expires_at is stored, expired
+                                             # triggers are hidden (see triggers.py)
     redirects: {acme/old-app: acme/app}      # moved projects (gitlab-api.md 1.2)
 
 Unknown keys anywhere are kept (``extra`` dicts) rather than rejected, so later features can read
 them.  Seeded variables are stored as given (not validated).  Ids count up from 1 for users, groups
 and projects separately, in seed order (groups by depth first); user namespaces, created on demand
-for projects under a username, take group-sequence ids after the seeded groups.
+for projects under a username, take group-sequence ids after the seeded groups.  Trigger ids count
+up from 1 across all projects, in seed order.
 
 Effective role: the highest of the project membership and the memberships of every ancestor group
 (a user namespace's owner is Owner); admins can do everything.
@@ -49,9 +57,12 @@ import copy
 import datetime
 import os
 import re
+import secrets
 import threading
 
 import yaml
+
+from .params import parse_datetime
 
 ROLES = {'guest': 10, 'reporter': 20, 'developer': 30, 'maintainer': 40, 'owner': 50}
 NO_ACCESS = 0
@@ -69,6 +80,15 @@ class SeedError(ValueError):
 def now_iso():
     """The current UTC time in GitLab's JSON format."""
     return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3] + 'Z'
+
+
+def iso_time(moment):
+    """A ``datetime`` (naive = UTC) or ``date`` in GitLab's JSON format: ``2024-07-01T00:00:00.000Z``."""
+    if not isinstance(moment, datetime.datetime):
+        moment = datetime.datetime(moment.year, moment.month, moment.day)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.timezone.utc)
+    return moment.strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3] + 'Z'
 
 
 def _role(value, where):
@@ -121,6 +141,55 @@ class Variable:
     def to_dict(self):
         """Every field including the value: used by the state dump only."""
         return {name: getattr(self, name) for name in self.FIELDS}
+
+
+class Trigger:
+    """A pipeline trigger token (gitlab-api.md 5.1).  ``owner`` is a User, or None for a legacy trigger.
+
+    Times are GitLab JSON strings (``iso_time``); ``last_used`` is set when the trigger starts a
+    pipeline.  New tokens are ``glptt-`` + 40 hex; seeded legacy tokens may be bare hex.
+    """
+
+    PREFIX = 'glptt-'
+
+    def __init__(self, trigger_id, description, owner, token=None, created_at=None, expires_at=None):
+        self.id = trigger_id
+        self.token = token or self.PREFIX + secrets.token_hex(20)
+        self.description = description
+        self.owner = owner
+        self.created_at = created_at or now_iso()
+        self.updated_at = self.created_at
+        self.last_used = None
+        self.expires_at = expires_at
+
+    @property
+    def short_token(self):
+        """``short_token``: the first 4 characters after the ``glptt-`` prefix."""
+        token = self.token[len(self.PREFIX):] if self.token.startswith(self.PREFIX) else self.token
+        return token[:4]
+
+    @property
+    def expired(self):
+        """``Expirable#expired?``: ``expires_at`` is now or in the past."""
+        return self.expires_at is not None and self.expires_at <= now_iso()
+
+    def to_dict(self):
+        """The trigger as the state dump shows it: full token, owner as a username."""
+        return {'id': self.id, 'token': self.token, 'description': self.description,
+                'owner': self.owner.username if self.owner else None, 'created_at': self.created_at,
+                'updated_at': self.updated_at, 'last_used': self.last_used, 'expires_at': self.expires_at}
+
+
+def _seed_time(value, where):
+    """A seed date or time (YAML date, datetime or ISO 8601 string) as a GitLab JSON time, or None."""
+    if value is None:
+        return None
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return iso_time(value)
+    moment = parse_datetime(str(value))
+    if moment is None:
+        raise SeedError('%s: not a date or ISO 8601 time: %r' % (where, value))
+    return iso_time(moment)
 
 
 class User:
@@ -235,6 +304,7 @@ class Project:
         self.description = description
         self.ci = ci or []
         self.variables = []
+        self.triggers = []
         self.created_at = SEED_TIME
         self.extra = extra or {}
 
@@ -371,12 +441,29 @@ class State:
         namespace = self._group_by_path(namespace_path) or self._user_namespace(namespace_path)
         if namespace is None:
             raise SeedError('%s: namespace %r is neither a seeded group nor a username' % (where, namespace_path))
-        known = {'path', 'name', 'visibility', 'members', 'branches', 'description', 'variables', 'ci'}
+        known = {'path', 'name', 'visibility', 'members', 'branches', 'description', 'variables', 'ci', 'triggers'}
         project = Project(self.next_id('project'), path, namespace, data.get('name'), _visibility(data.get('visibility'), where),
                           self._members(data, where), data.get('branches'), data.get('description'), data.get('ci'),
                           {k: v for k, v in data.items() if k not in known})
         project.variables = [Variable.from_seed(v, where) for v in data.get('variables') or []]
         self.projects[project.id] = project
+        for item in data.get('triggers') or []:
+            project.triggers.append(self._seed_trigger(item, where))
+
+    def _seed_trigger(self, data, where):
+        if not isinstance(data, dict):
+            raise SeedError('%s: a trigger must be a mapping' % where)
+        owner = None
+        if data.get('owner') is not None:
+            owner = self.find_user(str(data['owner']))
+            if owner is None:
+                raise SeedError('%s: unknown trigger owner %r' % (where, data['owner']))
+        token = str(data['token']) if data.get('token') else None
+        if token is not None and self.find_trigger_by_token(token)[1] is not None:
+            raise SeedError('%s: duplicate trigger token' % where)
+        description = data.get('description')
+        return Trigger(self.next_id('trigger'), None if description is None else str(description), owner, token,
+                       _seed_time(data.get('created_at'), where) or SEED_TIME, _seed_time(data.get('expires_at'), where))
 
     def _user_namespace(self, username):
         user = self.find_user(username)
@@ -429,6 +516,14 @@ class State:
         if INTEGER_ID.match(ref):
             return self.groups.get(int(ref))
         return self._group_by_path(ref)
+
+    def find_trigger_by_token(self, token):
+        """``(project, trigger)`` holding exactly this token, expired or not, else ``(None, None)``."""
+        for project in self.projects.values():
+            for trigger in project.triggers:
+                if trigger.token == token:
+                    return project, trigger
+        return None, None
 
     def subgroups(self, group):
         """Every group below ``group``, at any depth."""
@@ -499,7 +594,8 @@ class State:
             'projects': [{'id': p.id, 'full_path': p.full_path, 'name': p.name, 'visibility': p.visibility,
                           'namespace': {'id': p.namespace.id, 'kind': p.namespace.kind, 'full_path': p.namespace.full_path},
                           'members': p.members, 'branches': p.branches, 'default_branch': p.default_branch,
-                          'variables': variables(p.variables), 'ci': p.ci, 'extra': p.extra} for p in self.projects.values()],
+                          'variables': variables(p.variables), 'ci': p.ci, 'extra': p.extra,
+                          'triggers': [t.to_dict() for t in p.triggers]} for p in self.projects.values()],
             'instance_variables': instance,
             'redirects': {old: p.full_path for old, p in self.redirects.items()},
             'extra': self.extra,

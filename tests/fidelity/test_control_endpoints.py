@@ -100,7 +100,7 @@ def test_seed_features(make_fake):
     server = make_fake({
         'users': [{'username': 'root', 'token': ROOT, 'admin': True}, {'username': 'ann', 'token': 'glpat-ann'}],
         'groups': [{'path': 'top', 'visibility': 'internal'}, {'path': 'top/mid'}],
-        'projects': [{'path': 'ann/own'}, {'path': 'top/mid/svc', 'visibility': 'public', 'triggers': [{'description': 'x'}]}],
+        'projects': [{'path': 'ann/own'}, {'path': 'top/mid/svc', 'visibility': 'public', 'wiki': [{'title': 'x'}]}],
         'ci': {'anything': True},
         'external_url': 'https://gitlab.example.com/',
     })
@@ -112,7 +112,7 @@ def test_seed_features(make_fake):
     assert Api(server, None).get('/projects/top%2Fmid%2Fsvc').status_code == 200
     state = server.dump_state()
     assert state['extra'] == {'ci': {'anything': True}}
-    assert state['projects'][1]['extra'] == {'triggers': [{'description': 'x'}]}
+    assert state['projects'][1]['extra'] == {'wiki': [{'title': 'x'}]}
 
 
 def test_bundled_seeds_load():
