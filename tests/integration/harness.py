@@ -150,7 +150,11 @@ class Target:
             'GITLAB_URL': self.url,
             'GITLAB_TOKEN': self.token,
         })
-        run_env.update(env or {})
+        for name, value in (env or {}).items():   # None removes a variable
+            if value is None:
+                run_env.pop(name, None)
+            else:
+                run_env[name] = value
         proc = subprocess.run(args, capture_output=True, text=True, env=run_env, timeout=600, check=False)
         with open(recorder, encoding='utf-8') as handle:
             tasks = [json.loads(line) for line in handle if line.strip()]
