@@ -1,0 +1,459 @@
+# -*- coding: utf-8 -*-
+# Copyright: cicd.gitlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure job and pipeline logic for gitlab_ci_job: validation, decisions, waiting, results. No HTTP.
+
+The module validates the options (``validate_params``), finds the job, asks ``action_for`` what the
+requested state means for it, and waits with ``wait_for`` (sleep and clock injectable). Status
+classes follow gitlab-api.md 6.1 (``Ci::HasStatus``). Secrets (variable values) never reach a
+message built here; ``tail_message`` also redacts any secret it is handed.
+Private to the collection: the API of this file may change without notice.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+# gitlab-api.md 6.1
+FINISHED = frozenset(('success', 'failed', 'canceled', 'skipped'))
+ACTIVE = frozenset(('waiting_for_resource', 'preparing', 'waiting_for_callback', 'pending', 'running'))
+BLOCKED = frozenset(('manual', 'scheduled'))
+ALL_STATUSES = frozenset(('created', 'canceling')) | FINISHED | ACTIVE | BLOCKED
+CANCELABLE = ALL_STATUSES - FINISHED - frozenset(('canceling',))
+# Processable#retryable? (gitlab-api.md 6.7)
+RETRYABLE = frozenset(('success', 'failed', 'canceled', 'canceling'))
+
+STATES = ('present', 'run', 'retried', 'canceled', 'played', 'erased')
+FAIL_ON_CHOICES = ('failed', 'canceled', 'skipped')
+DEFAULT_FAIL_ON = ('failed', 'canceled')
+DEFAULT_TAIL_LINES = 20
+MAX_POLL_INTERVAL = 30.0
+POLL_GROWTH = 1.5
+RECORD_SUFFIX = '.cicd-gitlab'
+REDACTED = '********'
+# Result keys of the job entity (gitlab-api.md 6.2); anything else GitLab adds is left out.
+JOB_FIELDS = ('id', 'name', 'stage', 'status', 'ref', 'web_url', 'created_at', 'started_at', 'finished_at',
+              'erased_at', 'duration', 'queued_duration', 'allow_failure', 'failure_reason', 'artifacts_expire_at')
+PIPELINE_FIELDS = ('id', 'status', 'ref', 'sha', 'web_url', 'source', 'created_at', 'finished_at')
+# States whose task is about a job; only run may go without one.
+_ARTIFACT_OPTIONS = ('artifacts_dest', 'keep_artifacts', 'log_dest', 'log_lines')
+
+
+class JobInputError(Exception):
+    """The options cannot be used; ``errors`` lists every problem (never a variable value)."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super().__init__('; '.join(self.errors))
+
+    def message(self):
+        what = 'problem' if len(self.errors) == 1 else '%d problems' % len(self.errors)
+        return 'Nothing was done; %s with the options: %s' % (what, '; '.join(self.errors))
+
+
+# ---- validation ---------------------------------------------------------------------------
+
+def _given(params, name):
+    value = params.get(name)
+    return value not in (None, '') and value is not False
+
+
+def _check_string_map(params, name, problems):
+    """``name`` must be a map of string keys to string values; messages name keys, never values."""
+    value = params.get(name)
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        problems.append('%s must be a dictionary of names to string values' % name)
+        return
+    for key in sorted(value, key=str):
+        if not isinstance(key, str) or not key.strip():
+            problems.append('%s: every name must be a non-empty string' % name)
+        elif not isinstance(value[key], str):
+            problems.append('%s: the value of %s must be a string (quote it in YAML); got a %s'
+                            % (name, key, _type_name(value[key])))
+
+
+def _type_name(value):
+    if isinstance(value, bool):
+        return 'boolean'
+    if isinstance(value, (int, float)):
+        return 'number'
+    if value is None:
+        return 'null'
+    if isinstance(value, (list, tuple)):
+        return 'list'
+    if isinstance(value, dict):
+        return 'dictionary'
+    return type(value).__name__
+
+
+def _selection_problems(params, state):
+    problems = []
+    job_id, name = params.get('job_id'), params.get('name')
+    pipeline_id, ref = params.get('pipeline_id'), params.get('ref')
+    if job_id is not None and name is not None:
+        problems.append('job_id and name are mutually exclusive; give the job by id, or by name with pipeline_id or ref')
+    if job_id is not None and job_id <= 0:
+        problems.append('job_id must be a positive number, got %s' % job_id)
+    if pipeline_id is not None and pipeline_id <= 0:
+        problems.append('pipeline_id must be a positive number, got %s' % pipeline_id)
+    if name is not None and not name.strip():
+        problems.append('name cannot be empty')
+    if ref is not None and not ref.strip():
+        problems.append('ref cannot be empty')
+    if state == 'run':
+        if not ref:
+            problems.append('state=run needs ref, the branch or tag to run the pipeline on')
+        if job_id is not None:
+            problems.append('job_id cannot be used with state=run; the job is found by name in the new pipeline')
+        if pipeline_id is not None:
+            problems.append('pipeline_id cannot be used with state=run; the pipeline is the one started')
+        if params.get('latest_successful'):
+            problems.append('latest_successful cannot be used with state=run')
+        return problems
+    if job_id is None and name is None:
+        problems.append('state=%s needs a job: give job_id, or name with pipeline_id or ref' % state)
+    if name is not None and pipeline_id is None and not ref:
+        problems.append('name needs pipeline_id or ref to say which pipeline to look in')
+    if pipeline_id is not None and ref:
+        problems.append('pipeline_id and ref are mutually exclusive; give one of them')
+    if job_id is not None and (pipeline_id is not None or ref):
+        problems.append('job_id cannot be combined with pipeline_id or ref; the job id is enough')
+    if params.get('latest_successful') and (name is None or not ref or pipeline_id is not None):
+        problems.append('latest_successful only applies to name with ref')
+    return problems
+
+
+def _state_option_problems(params, state):
+    problems = []
+    if _given(params, 'trigger_token') and state != 'run':
+        problems.append('trigger_token can only be used with state=run')
+    if params.get('variables') is not None and state != 'run':
+        problems.append('variables can only be used with state=run (use job_variables to play a manual job)')
+    if params.get('inputs') is not None and state != 'run':
+        problems.append('inputs can only be used with state=run')
+    if params.get('job_variables') is not None and state != 'played':
+        problems.append('job_variables can only be used with state=played')
+    if state == 'erased':
+        used = [option for option in _ARTIFACT_OPTIONS if _given(params, option)]
+        if used:
+            problems.append('%s cannot be used with state=erased, which deletes the job\'s log and artifacts' % ', '.join(used))
+    if state == 'run':
+        used = [option for option in _ARTIFACT_OPTIONS if _given(params, option)]
+        if used and params.get('name') is None:
+            problems.append('%s need a job: with state=run give name, the job of the new pipeline to act on' % ', '.join(used))
+        elif (_given(params, 'artifacts_dest') or params.get('keep_artifacts')) and not params.get('wait'):
+            problems.append('artifacts_dest and keep_artifacts with state=run need wait=true (a new job has no artifacts yet)')
+    return problems
+
+
+def _number_problems(params):
+    problems = []
+    if params.get('log_lines') is not None and params['log_lines'] < 0:
+        problems.append('log_lines must be 0 or more, got %s' % params['log_lines'])
+    if params.get('wait_timeout') is not None and params['wait_timeout'] <= 0:
+        problems.append('wait_timeout must be greater than 0, got %s' % params['wait_timeout'])
+    if params.get('poll_interval') is not None and params['poll_interval'] <= 0:
+        problems.append('poll_interval must be greater than 0, got %s' % params['poll_interval'])
+    if params.get('artifacts_max_size') is not None and params['artifacts_max_size'] <= 0:
+        problems.append('artifacts_max_size must be greater than 0 bytes, got %s' % params['artifacts_max_size'])
+    bad = [item for item in (params.get('fail_on') or []) if item not in FAIL_ON_CHOICES]
+    if bad:
+        problems.append('fail_on may contain only %s' % ', '.join(FAIL_ON_CHOICES))
+    return problems
+
+
+def _destination_problems(params, isdir):
+    problems = []
+    artifacts_dest, log_dest = params.get('artifacts_dest'), params.get('log_dest')
+    if _given(params, 'artifact_path') and not artifacts_dest:
+        problems.append('artifact_path needs artifacts_dest, the file to write it to')
+    if params.get('artifact_path') is not None and not params['artifact_path'].strip('/ '):
+        problems.append('artifact_path cannot be empty')
+    if params.get('artifacts_max_size') is not None and not artifacts_dest:
+        problems.append('artifacts_max_size needs artifacts_dest')
+    for option, dest in (('artifacts_dest', artifacts_dest), ('log_dest', log_dest)):
+        if not dest:
+            continue
+        directory = os.path.dirname(os.path.abspath(dest))
+        if not isdir(dest) and not isdir(directory):
+            problems.append('%s: the directory %s does not exist' % (option, directory))
+    if artifacts_dest and log_dest and os.path.abspath(artifacts_dest) == os.path.abspath(log_dest):
+        problems.append('artifacts_dest and log_dest must be different files')
+    if log_dest and isdir(log_dest):
+        problems.append('log_dest must be a file, not the directory %s' % log_dest)
+    return problems
+
+
+def validate_params(params, isdir=os.path.isdir):
+    """Every problem with the options that can be found without GitLab, as a list of sentences.
+
+    ``params`` are the module's parameters; ``isdir`` checks local directories (injectable for tests).
+    """
+    state = params.get('state') or 'present'
+    if state not in STATES:
+        return ['state must be one of %s' % ', '.join(STATES)]
+    problems = _selection_problems(params, state)
+    problems.extend(_state_option_problems(params, state))
+    problems.extend(_number_problems(params))
+    for name in ('variables', 'job_variables'):
+        _check_string_map(params, name, problems)
+    if params.get('inputs') is not None and not isinstance(params['inputs'], dict):
+        problems.append('inputs must be a dictionary')
+    problems.extend(_destination_problems(params, isdir))
+    return problems
+
+
+# ---- waiting ------------------------------------------------------------------------------
+
+def poll_intervals(initial, cap):
+    """Seconds to sleep between polls: ``initial``, then x1.5 each time, never more than ``cap``."""
+    cap = float(cap)
+    delay = min(float(initial), cap)
+    while True:
+        yield delay
+        delay = min(delay * POLL_GROWTH, cap)
+
+
+def interval_cap(wait_timeout):
+    """The largest poll interval: 30 s, or the whole timeout when it is shorter."""
+    return min(MAX_POLL_INTERVAL, float(wait_timeout))
+
+
+def wait_for(fetch, done, timeout, intervals, sleep=time.sleep, clock=time.monotonic):
+    """Call ``fetch()`` until ``done(value)`` or ``timeout`` seconds have passed.
+
+    Returns ``(value, elapsed, finished)`` with the last value seen. A sleep never runs past the
+    deadline, and ``fetch`` is called once more at the deadline, so a change is seen at most one
+    interval after it happens.
+    """
+    start = clock()
+    deadline = start + timeout
+    for delay in intervals:
+        value = fetch()
+        now = clock()
+        if done(value):
+            return value, now - start, True
+        remaining = deadline - now
+        if remaining <= 0:
+            return value, now - start, False
+        sleep(min(delay, remaining))
+    raise ValueError('intervals ran out')  # poll_intervals() never does
+
+
+def job_finished(job):
+    """True when waiting on the job is over: finished, or blocked on a person (``manual``).
+
+    ``canceling`` is not finished (after_script still runs); ``scheduled`` starts by itself, so it
+    is waited for.
+    """
+    return job.get('status') in FINISHED or job.get('status') == 'manual'
+
+
+def pipeline_finished(pipeline, jobs):
+    """True when a pipeline will not progress by itself.
+
+    Finished statuses, or ``manual`` (blocked on manual jobs); ``success`` may leave manual jobs
+    behind. A pipeline whose status still says it runs counts as finished when every job is
+    finished or manual and at least one is manual. ``canceling`` is never finished.
+    """
+    status = pipeline.get('status')
+    if status in FINISHED or status == 'manual':
+        return True
+    if status == 'canceling' or not jobs:
+        return False
+    statuses = [job.get('status') for job in jobs]
+    return all(s in FINISHED or s == 'manual' for s in statuses) and 'manual' in statuses
+
+
+def job_outcome(job, fail_on):
+    """The status that fails the task (one of ``fail_on``), or None when the job's end is fine."""
+    status = job.get('status')
+    return status if status in (fail_on or ()) else None
+
+
+def pipeline_outcome(pipeline, jobs, fail_on):
+    """``(status, failing_jobs)``: the status that fails the task or None, and the jobs to blame.
+
+    Jobs allowed to fail are never blamed; when the pipeline's status is not final yet (blocked on
+    manual jobs), the first failing job's status decides.
+    """
+    fail_on = tuple(fail_on or ())
+    blamed = sorted((job for job in jobs if job.get('status') in fail_on and not job.get('allow_failure')),
+                    key=lambda job: job.get('id') or 0)
+    status = pipeline.get('status')
+    if status in fail_on:
+        return status, blamed
+    if status not in FINISHED and blamed:
+        return blamed[0]['status'], blamed
+    return None, []
+
+
+# ---- selection and decisions ----------------------------------------------------------------
+
+def pick_job(jobs, name):
+    """The newest job called ``name`` (highest id), never a retried one; None when there is none."""
+    candidates = [job for job in jobs if job.get('name') == name and not job.get('retried')]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda job: job.get('id') or 0)
+
+
+def describe_job(job):
+    """``job 12 (build)``, for messages."""
+    if job.get('name'):
+        return 'job %s (%s)' % (job.get('id'), job['name'])
+    return 'job %s' % job.get('id')
+
+
+def _play_action(job, after_wait):
+    status = job.get('status')
+    who = describe_job(job)
+    if status in BLOCKED:
+        return 'play', '%s is %s and will be played' % (who, status)
+    if status == 'created':
+        return 'wait_playable', '%s is still created; waiting until it becomes manual to play it' % who
+    if after_wait or status == 'skipped':
+        return 'error', ('%s is %s, not a manual job waiting to be played; only manual or scheduled jobs can be played'
+                         % (who, status))
+    # GitLab's job entity does not say whether a job is manual; once it has left the manual
+    # status it looks like any other job, so this counts as played already.
+    return 'none', '%s is %s: already played' % (who, status)
+
+
+def action_for(state, job, after_wait=False):
+    """What ``state`` means for a job: ``(action, reason)``.
+
+    ``action`` is one of ``cancel``, ``play``, ``wait_playable``, ``erase``, ``retry``, ``none``
+    (nothing to do) or ``error`` (``reason`` says why). ``after_wait`` is True when a job that was
+    ``created`` has been waited for and has left that status.
+    """
+    status = job.get('status')
+    who = describe_job(job)
+    if state in ('present', 'run'):
+        return 'none', '%s is %s' % (who, status)
+    if state == 'canceled':
+        if status == 'canceling':
+            return 'none', '%s is already being canceled' % who
+        if status in FINISHED:
+            return 'none', '%s has already finished (%s)' % (who, status)
+        return 'cancel', '%s is %s and will be canceled' % (who, status)
+    if state == 'played':
+        return _play_action(job, after_wait)
+    if state == 'erased':
+        if job.get('erased_at'):
+            return 'none', '%s was already erased at %s' % (who, job['erased_at'])
+        if status not in FINISHED:
+            return 'error', '%s is %s; only a finished job (success, failed, canceled, skipped) can be erased' % (who, status)
+        return 'erase', '%s is %s and will be erased' % (who, status)
+    if state == 'retried':
+        if status not in RETRYABLE:
+            return 'error', '%s is %s; only a job that is success, failed, canceled or canceling can be retried' % (who, status)
+        return 'retry', '%s is %s and will be retried' % (who, status)
+    return 'error', 'unknown state %s' % state
+
+
+def has_artifacts(job):
+    """True when GitLab reports an artifacts archive for the job (``artifacts_file`` present)."""
+    return bool(job.get('artifacts_file'))
+
+
+def needs_keep(job):
+    """True when the job's artifacts expire (``artifacts_expire_at`` set) and keeping them changes that."""
+    return bool(job.get('artifacts_expire_at'))
+
+
+# ---- results --------------------------------------------------------------------------------
+
+def public_job(job):
+    """The job as returned by the module: the documented fields only."""
+    result = dict((field, job.get(field)) for field in JOB_FIELDS)
+    pipeline = job.get('pipeline') or {}
+    result['pipeline_id'] = pipeline.get('id')
+    result['artifacts_file'] = job.get('artifacts_file') or None
+    result['artifacts'] = [dict((k, item.get(k)) for k in ('file_type', 'filename', 'size', 'file_format'))
+                           for item in (job.get('artifacts') or [])]
+    return result
+
+
+def public_pipeline(pipeline, jobs):
+    """The pipeline as returned by the module, with its jobs (``id, name, stage, status``) by id."""
+    result = dict((field, pipeline.get(field)) for field in PIPELINE_FIELDS)
+    result['jobs'] = [dict((k, job.get(k)) for k in ('id', 'name', 'stage', 'status'))
+                      for job in sorted(jobs, key=lambda job: job.get('id') or 0)]
+    return result
+
+
+def redact(text, secrets):
+    """``text`` with every secret (of at least 3 characters) replaced by a marker."""
+    for secret in sorted((s for s in secrets if isinstance(s, str) and len(s) >= 3), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def tail_message(job, lines, secrets=()):
+    """Why a job fails the task: its status (and failure reason) and the last lines of its log."""
+    text = '%s ended with status %s' % (describe_job(job), job.get('status'))
+    if job.get('stage'):
+        text += ' in stage %s' % job['stage']
+    if job.get('failure_reason'):
+        text += ' (failure_reason: %s)' % job['failure_reason']
+    if job.get('web_url'):
+        text += '; see %s' % job['web_url']
+    if lines:
+        text += '\nlast %d lines of its log:\n%s' % (len(lines), '\n'.join(lines))
+    elif lines is not None:
+        text += '; its log is empty'
+    return redact(text, secrets)
+
+
+def timeout_message(what, status, elapsed, timeout):
+    """A wait that ran out: what was waited for and what was seen last."""
+    return ('timed out after %.1f s (wait_timeout=%s) waiting for %s; last seen status: %s'
+            % (elapsed, timeout, what, status))
+
+
+# ---- artifact records -------------------------------------------------------------------------
+
+def record_path(dest):
+    """The record beside ``dest``: ``<dir>/.<name>.cicd-gitlab``."""
+    directory, name = os.path.split(os.path.abspath(dest))
+    return os.path.join(directory, '.%s%s' % (name, RECORD_SUFFIX))
+
+
+def expected_record(project, job_id, artifact_path):
+    """The identity a destination's record must name to count as this job's artifact."""
+    return {'project': str(project), 'job_id': int(job_id), 'artifact_path': artifact_path or None}
+
+
+def record_names(record, expected):
+    """True when ``record`` names the same project, job and artifact path as ``expected``."""
+    if not isinstance(record, dict):
+        return False
+    try:
+        same_job = int(record.get('job_id')) == expected['job_id']
+    except (TypeError, ValueError):
+        return False
+    return (same_job and str(record.get('project')) == expected['project']
+            and (record.get('artifact_path') or None) == expected['artifact_path'])
+
+
+def record_matches(record, expected, stat):
+    """True when the destination already holds this job's artifact.
+
+    ``record`` is the JSON record beside the destination (or None), ``expected`` from
+    ``expected_record()``, ``stat`` the destination's current ``{'size', 'sha256'}`` (None when it
+    is missing). Identity, size and sha256 must all agree.
+    """
+    if not stat or not record_names(record, expected):
+        return False
+    return record.get('size') == stat.get('size') and record.get('sha256') == stat.get('sha256')
+
+
+def build_record(expected, download):
+    """The record written after a successful download."""
+    record = dict(expected)
+    record.update(size=download['size'], sha256=download['sha256'])
+    return record

@@ -1,0 +1,1069 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cicd.gitlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: gitlab_ci_job
+short_description: Run GitLab pipelines, act on their jobs, and fetch job artifacts and logs
+version_added: 0.1.0
+author: cicd.gitlab contributors (@cicd-gitlab)
+description:
+  - Start a pipeline (O(state=run)), or find one job and retry, cancel, play or erase it, optionally
+    waiting until it has finished.
+  - Keep a job's artifacts from expiring, download its artifacts archive or one file of it onto the
+    managed host, write its log to a file or return the last lines of it.
+  - Every option is checked before the first request; when one is wrong nothing is done.
+  - "Selecting the job: O(job_id); or O(name) with O(pipeline_id); or O(name) with O(ref). By ref the
+    pipeline is the newest pipeline of the ref (highest id) whatever its status; with
+    O(latest_successful=true) it is the newest pipeline of the ref whose status is C(success), the
+    pipeline GitLab's own by-ref artifact download uses. Artifacts are then always downloaded by the
+    id of the job found, so the module never silently picks a job of another pipeline."
+  - Retried jobs are never selected by name; among jobs of the same name in one pipeline the newest
+    (highest id) wins. Only jobs of the pipeline itself are searched, not those of child or
+    downstream pipelines, and trigger (bridge) jobs are not jobs for this module.
+  - "Waiting (O(wait=true)): the module polls GitLab, first after O(poll_interval) seconds, then at
+    intervals growing by half each time, at most 30 seconds (or O(wait_timeout) when shorter). A job
+    has finished when its status is C(success), C(failed), C(canceled) or C(skipped); a job in
+    C(manual) waits for a person, so waiting ends there too (C(scheduled) and C(canceling) are waited
+    for). A pipeline has finished when its status is one of those four or C(manual), or when all its
+    jobs have finished except manual ones; a pipeline that is C(success) with manual jobs left is
+    finished. O(wait_timeout) bounds the whole task, including waiting for a job to become playable."
+  - "After waiting, a job (or, for O(state=run) without O(name), the pipeline) whose status is listed in
+    O(fail_on) fails the task; the message gives the status, the failure reason and the last lines of
+    the job's log. This does not apply to O(state=canceled) and O(state=erased). When the task fails
+    this way, no artifact and no log is written."
+  - "Artifacts on the managed host: the archive (or with O(artifact_path) one file of it) is streamed to
+    a temporary file in the destination's directory and moved into place only when complete, so the
+    destination is never partial and memory use stays flat. Redirects to object storage are followed
+    without sending GitLab credentials."
+  - "Idempotence of O(artifacts_dest): a job's artifacts never change once written. After a download
+    the module writes a small JSON record beside the destination, named C(.<file name>.cicd-gitlab),
+    holding the project id, job id, O(artifact_path), size and sha256. The destination is up to date,
+    and is not downloaded again, when that record names the same project, job and O(artifact_path) and
+    the file's current size and sha256 (computed by reading the file) are the ones recorded.
+    O(force=true) downloads anyway; a downloaded file identical to the one in place does not count as
+    a change."
+extends_documentation_fragment:
+  - cicd.gitlab.connection
+  - cicd.gitlab.attributes
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Nothing is written on GitLab and no file is touched on the managed host; RV(actions) and
+        RV(msg) say what would be done.
+      - O(state=run) reports a change and starts nothing. Nothing is waited for; when the state would
+        change the job (or the job has not finished and O(wait=true)), the artifact and log options are
+        not evaluated.
+      - For O(log_dest) the log is read (not written) to tell whether the file would change.
+  diff_mode:
+    support: none
+  idempotent:
+    support: partial
+    details:
+      - O(state=run) and O(state=retried) change something every time they run.
+      - The other states, O(keep_artifacts), O(artifacts_dest) and O(log_dest) report a change only
+        when they make one.
+options:
+  project:
+    description:
+      - The project, as a numeric id or a full path such as V(acme/app).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) finds the job and changes nothing, except what O(keep_artifacts), O(artifacts_dest)
+        and O(log_dest) ask for.
+      - V(run) starts a new pipeline on O(ref) with O(variables) (and O(inputs)), through
+        O(trigger_token) when given, else with the API token. Always a change. With O(name), the job of
+        that name in the new pipeline is the job the other options act on.
+      - V(retried) retries the job; RV(job) then describes the new job and RV(previous_job) the one
+        retried. Only jobs that are C(success), C(failed), C(canceled) or C(canceling) can be retried.
+      - V(canceled) cancels an active, created, manual or scheduled job; a job that has already finished
+        or is being canceled is left alone.
+      - V(played) plays a manual (or scheduled) job with O(job_variables). A job still C(created), as
+        right after its pipeline starts or while earlier stages run, is waited for until it becomes
+        manual, at most O(wait_timeout) seconds. GitLab does not tell a manual job from others once it
+        has left the C(manual) status, so a job that is active or finished counts as played already;
+        a job that leaves C(created) for anything but C(manual) or C(scheduled), or is C(skipped), is
+        an error.
+      - V(erased) erases a finished job's log and artifacts; a job already erased is left alone, a job
+        that has not finished is an error.
+    type: str
+    choices: [present, run, retried, canceled, played, erased]
+    default: present
+  job_id:
+    description:
+      - The id of the job. Mutually exclusive with O(name); cannot be used with O(state=run).
+    type: int
+  name:
+    description:
+      - The name of the job, looked up in the pipeline given by O(pipeline_id) or O(ref)
+        (for O(state=run), in the new pipeline).
+      - Retried jobs are never selected; among jobs of that name the newest wins.
+    type: str
+  pipeline_id:
+    description:
+      - The pipeline in which to find the job O(name).
+    type: int
+  ref:
+    description:
+      - For O(state=run), the branch or tag to run the pipeline on (required).
+      - Otherwise, with O(name), the branch or tag whose newest pipeline (highest id, whatever its
+        status) holds the job; see O(latest_successful).
+    type: str
+  latest_successful:
+    description:
+      - With O(name) and O(ref), look in the newest pipeline of the ref whose status is C(success)
+        instead of the newest pipeline. This is the pipeline GitLab's by-ref artifact download uses;
+        the module then downloads by the id of the job it found.
+    type: bool
+    default: false
+  trigger_token:
+    description:
+      - A pipeline trigger token (or a running job's C(CI_JOB_TOKEN), which starts a multi-project
+        pipeline). With it O(state=run) uses C(POST /projects/:id/trigger/pipeline); without it,
+        C(POST /projects/:id/pipeline) with O(api_token).
+      - Only with O(state=run).
+    type: str
+  variables:
+    description:
+      - Pipeline variables for O(state=run), as names and string values (quote numbers in YAML).
+      - The values may be secrets; they are never logged nor shown in messages.
+    type: dict
+  inputs:
+    description:
+      - Pipeline inputs for O(state=run) (GitLab 17.11 or later; GitLab rejects them on older versions).
+    type: dict
+  job_variables:
+    description:
+      - Variables for playing a manual job (O(state=played)), as names and string values.
+      - The values may be secrets; they are never logged nor shown in messages.
+    type: dict
+  wait:
+    description:
+      - Wait until the job (or, for O(state=run) without O(name), the pipeline) has finished, then apply
+        O(fail_on). See the description for what counts as finished.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - The most seconds the task waits, in total; when it runs out the task fails with the status
+        seen last and the time waited.
+      - Also bounds waiting for a C(created) job to become playable with O(state=played).
+    type: int
+    default: 600
+  poll_interval:
+    description:
+      - Seconds before the first poll while waiting; each later interval is half as long again, at most
+        30 seconds (or O(wait_timeout)).
+    type: float
+    default: 5
+  fail_on:
+    description:
+      - The final statuses that fail the task after waiting (O(wait=true)); V(skipped) is not in the
+        default.
+      - For a pipeline, its status; jobs allowed to fail never fail the task.
+    type: list
+    elements: str
+    choices: [failed, canceled, skipped]
+    default: [failed, canceled]
+  keep_artifacts:
+    description:
+      - Keep the job's artifacts from expiring. A change only when they have an expiry date
+        (C(artifacts_expire_at)); artifacts already kept are left alone. A job without artifacts is an error.
+    type: bool
+    default: false
+  artifacts_dest:
+    description:
+      - Write the job's artifacts archive, or with O(artifact_path) that one file of it, to this path on
+        the managed host. When it is an existing directory, the file is written in it under the
+        archive's name (or the base name of O(artifact_path)).
+      - Its directory must exist. See the description for when it is downloaded again.
+      - A job without artifacts is an error.
+    type: path
+  artifact_path:
+    description:
+      - The path of one file inside the artifacts archive, such as V(dist/app.tar.gz). Needs O(artifacts_dest).
+    type: str
+  artifacts_max_size:
+    description:
+      - Fail instead of writing O(artifacts_dest) when the download is larger than this many bytes
+        (the destination is then left as it was).
+    type: int
+  force:
+    description:
+      - Download the artifacts even when O(artifacts_dest) already holds them.
+    type: bool
+    default: false
+  log_dest:
+    description:
+      - Write the job's log to this file on the managed host (streamed to a temporary file in the same
+        directory, then compared by sha256 and moved into place only when it differs).
+      - The log of a job still running is the part written so far.
+    type: path
+  log_lines:
+    description:
+      - Return the last this many lines of the job's log in RV(log.lines).
+      - Also the number of lines shown when a job fails the task (20 when not set).
+    type: int
+notes:
+  - Messages name variables by their names only, never by value; O(trigger_token), O(variables) and
+    O(job_variables) are not logged.
+  - With a job token (O(api_token_type=job)) GitLab allows only some endpoints; finding a job by name
+    needs reading pipelines, which a job token may not be allowed to do.
+seealso:
+  - name: GitLab jobs API
+    description: The API this module uses for jobs.
+    link: https://docs.gitlab.com/api/jobs/
+  - name: GitLab job artifacts API
+    description: Downloading and keeping job artifacts.
+    link: https://docs.gitlab.com/api/job_artifacts/
+  - name: GitLab pipeline trigger API
+    description: Starting pipelines with a trigger token.
+    link: https://docs.gitlab.com/api/pipeline_triggers/
+'''
+
+EXAMPLES = r'''
+- name: Run a pipeline with a trigger token and wait for it
+  cicd.gitlab.gitlab_ci_job:
+    api_url: https://gitlab.example.com
+    project: acme/app
+    state: run
+    ref: main
+    trigger_token: "{{ trigger_token }}"
+    variables:
+      DEPLOY_ENV: staging
+      REPLICAS: "3"
+    wait: true
+    wait_timeout: 1800
+  register: run
+
+- name: Show the pipeline and its jobs
+  ansible.builtin.debug:
+    var: run.pipeline
+
+- name: Run a pipeline with the API token, wait for its test job and save that job's log
+  cicd.gitlab.gitlab_ci_job:
+    api_url: https://gitlab.example.com
+    api_token: "{{ gitlab_token }}"
+    project: 42
+    state: run
+    ref: release/1.4
+    variables:
+      SKIP_E2E: "false"
+    name: test
+    wait: true
+    log_dest: /var/log/ci/test.log
+    log_lines: 50
+
+- name: Play a manual deploy job of a pipeline with job variables, and wait for it
+  cicd.gitlab.gitlab_ci_job:
+    api_url: https://gitlab.example.com
+    api_token: "{{ gitlab_token }}"
+    project: acme/app
+    state: played
+    pipeline_id: "{{ run.pipeline.id }}"
+    name: deploy
+    job_variables:
+      RELEASE_TAG: v1.4.2
+      DEPLOY_PASSWORD: "{{ deploy_password }}"
+    wait: true
+
+- name: Retry a failed job and wait for the new one
+  cicd.gitlab.gitlab_ci_job:
+    api_url: https://gitlab.example.com
+    api_token: "{{ gitlab_token }}"
+    project: acme/app
+    state: retried
+    job_id: 1234
+    wait: true
+    fail_on: [failed, canceled, skipped]
+  register: retried
+
+- name: Cancel the running e2e job of the newest pipeline on main
+  cicd.gitlab.gitlab_ci_job:
+    api_url: https://gitlab.example.com
+    api_token: "{{ gitlab_token }}"
+    project: acme/app
+    state: canceled
+    ref: main
+    name: e2e
+
+- name: Erase a finished job's log and artifacts
+  cicd.gitlab.gitlab_ci_job:
+    api_url: https://gitlab.example.com
+    api_token: "{{ gitlab_token }}"
+    project: acme/app
+    state: erased
+    job_id: 1234
+
+- name: Keep a job's artifacts and download the archive by job id
+  cicd.gitlab.gitlab_ci_job:
+    api_url: https://gitlab.example.com
+    api_token: "{{ gitlab_token }}"
+    project: acme/app
+    job_id: 1234
+    keep_artifacts: true
+    artifacts_dest: /srv/releases/app-1234.zip
+    artifacts_max_size: 500000000
+    mode: "0640"
+    owner: deploy
+    group: deploy
+
+- name: Download one file of the artifacts of the build job of the latest successful pipeline on main
+  cicd.gitlab.gitlab_ci_job:
+    api_url: https://gitlab.example.com
+    api_token: "{{ gitlab_token }}"
+    project: acme/app
+    ref: main
+    name: build
+    latest_successful: true
+    artifact_path: dist/app.tar.gz
+    artifacts_dest: /srv/releases/app.tar.gz
+
+- name: Download one file of a job's artifacts by job id, even when it is already there
+  cicd.gitlab.gitlab_ci_job:
+    api_url: https://gitlab.example.com
+    api_token: "{{ gitlab_token }}"
+    project: acme/app
+    job_id: 1234
+    artifact_path: reports/junit.xml
+    artifacts_dest: /tmp/junit.xml
+    force: true
+
+- name: Save a job's log and show its last lines
+  cicd.gitlab.gitlab_ci_job:
+    api_url: https://gitlab.example.com
+    api_token: "{{ gitlab_token }}"
+    project: acme/app
+    pipeline_id: 5678
+    name: build
+    log_dest: /var/log/ci/build.log
+    log_lines: 30
+  register: build
+
+- name: Print them
+  ansible.builtin.debug:
+    var: build.log.lines
+
+- name: Set the connection once for every module of the collection
+  module_defaults:
+    group/cicd.gitlab.gitlab_ci:
+      api_url: https://gitlab.example.com
+      api_token: "{{ gitlab_token }}"
+  block:
+    - name: Run a pipeline and wait for it
+      cicd.gitlab.gitlab_ci_job:
+        project: acme/app
+        state: run
+        ref: main
+        wait: true
+      register: pipeline_run
+
+    - name: Fetch the package built by that pipeline
+      cicd.gitlab.gitlab_ci_job:
+        project: acme/app
+        pipeline_id: "{{ pipeline_run.pipeline.id }}"
+        name: package
+        artifacts_dest: /srv/releases/
+'''
+
+RETURN = r'''
+msg:
+  description: What was done, or in check mode what would be done.
+  returned: always
+  type: str
+  sample: played job 8 (deploy); waited 42.5 s for job 8 (deploy) to finish (success)
+actions:
+  description: The steps of RV(msg), one per item.
+  returned: always
+  type: list
+  elements: str
+  sample: [played job 8 (deploy), waited 42.5 s for job 8 (deploy) to finish (success)]
+job:
+  description:
+    - The job acted on, as last seen (after the action and any wait); for O(state=retried) the new job.
+  returned: when a job was selected
+  type: dict
+  contains:
+    id:
+      description: The job id.
+      type: int
+      sample: 8
+    name:
+      description: The job name.
+      type: str
+      sample: deploy
+    stage:
+      description: The stage.
+      type: str
+      sample: deploy
+    status:
+      description: The job status.
+      type: str
+      sample: success
+    ref:
+      description: The branch or tag.
+      type: str
+      sample: main
+    pipeline_id:
+      description: The id of the job's pipeline.
+      type: int
+      sample: 5
+    web_url:
+      description: The job's page.
+      type: str
+      sample: https://gitlab.example.com/acme/app/-/jobs/8
+    created_at:
+      description: When the job was created.
+      type: str
+      sample: '2025-01-31T10:00:00.000Z'
+    started_at:
+      description: When the job started, or null.
+      type: str
+      sample: '2025-01-31T10:00:02.000Z'
+    finished_at:
+      description: When the job finished, or null.
+      type: str
+      sample: '2025-01-31T10:00:44.000Z'
+    erased_at:
+      description: When the job was erased, or null.
+      type: str
+      sample: null
+    duration:
+      description: Seconds the job ran, or null.
+      type: float
+      sample: 42.1
+    queued_duration:
+      description: Seconds the job was queued, or null.
+      type: float
+      sample: 0.8
+    allow_failure:
+      description: Whether the job may fail without failing its pipeline.
+      type: bool
+      sample: false
+    failure_reason:
+      description: Why the job failed; null unless it failed.
+      type: str
+      sample: script_failure
+    artifacts_expire_at:
+      description: When the artifacts expire; null when they are kept (or there are none).
+      type: str
+      sample: '2025-02-28T10:00:44.000Z'
+    artifacts_file:
+      description: The artifacts archive (C(filename), C(size)), or null when the job has none.
+      type: dict
+      sample: {filename: artifacts.zip, size: 1024}
+    artifacts:
+      description: Every artifact of the job (archive, metadata, log, reports).
+      type: list
+      elements: dict
+      sample: [{file_type: archive, filename: artifacts.zip, size: 1024, file_format: zip}]
+previous_job:
+  description: The job that was retried (O(state=retried)), with its status before the retry.
+  returned: when a job was retried
+  type: dict
+  contains:
+    id:
+      description: The id of the retried job.
+      type: int
+      sample: 7
+    status:
+      description: Its status when it was retried.
+      type: str
+      sample: failed
+pipeline:
+  description:
+    - The pipeline started (O(state=run)) or searched by O(name), as last seen.
+  returned: with O(state=run) outside check mode, and when the job was found by O(name)
+  type: dict
+  contains:
+    id:
+      description: The pipeline id.
+      type: int
+      sample: 5
+    status:
+      description: The pipeline status.
+      type: str
+      sample: running
+    ref:
+      description: The branch or tag.
+      type: str
+      sample: main
+    sha:
+      description: The commit.
+      type: str
+      sample: 2dc6aa325a317eda67812f05600bdf0fcdc70ab0
+    web_url:
+      description: The pipeline's page.
+      type: str
+      sample: https://gitlab.example.com/acme/app/-/pipelines/5
+    source:
+      description: What started the pipeline (C(trigger), C(api), C(push), ...).
+      type: str
+      sample: trigger
+    created_at:
+      description: When the pipeline was created.
+      type: str
+      sample: '2025-01-31T10:00:00.000Z'
+    finished_at:
+      description: When the pipeline finished, or null.
+      type: str
+      sample: null
+    jobs:
+      description: The pipeline's jobs (retried ones left out), by id.
+      type: list
+      elements: dict
+      sample: [{id: 7, name: build, stage: build, status: success}, {id: 8, name: deploy, stage: deploy, status: manual}]
+artifacts:
+  description: The artifacts file on the managed host (O(artifacts_dest)).
+  returned: when O(artifacts_dest) is set and the job was acted on
+  type: dict
+  contains:
+    path:
+      description: The file written (or that would be written).
+      type: str
+      sample: /srv/releases/app-1234.zip
+    size:
+      description: Its size in bytes; null in check mode when it would be downloaded.
+      type: int
+      sample: 1024
+    sha256:
+      description: Its sha256; null in check mode when it would be downloaded.
+      type: str
+      sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+    changed:
+      description: Whether the file (its content or attributes) was changed.
+      type: bool
+      sample: true
+log:
+  description: The job's log (O(log_dest), O(log_lines)).
+  returned: when O(log_dest) or O(log_lines) is set and the job was acted on
+  type: dict
+  contains:
+    path:
+      description: The log file on the managed host.
+      type: str
+      returned: when O(log_dest) is set
+      sample: /var/log/ci/build.log
+    size:
+      description: The log's size in bytes.
+      type: int
+      returned: when O(log_dest) is set
+      sample: 5120
+    sha256:
+      description: The log's sha256.
+      type: str
+      returned: when O(log_dest) is set
+      sample: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
+    changed:
+      description: Whether the log file (its content or attributes) was changed.
+      type: bool
+      returned: when O(log_dest) is set
+      sample: false
+    lines:
+      description: The last O(log_lines) lines of the log.
+      type: list
+      elements: str
+      returned: when O(log_lines) is set
+      sample: ['$ make test', 'ok  all 42 tests passed', 'Job succeeded']
+'''
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cicd.gitlab.plugins.module_utils._module import build_client, fail_on_error, gitlab_argument_spec
+from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
+    GitLabError,
+    GitLabNotFoundError,
+    GitLabPermissionError,
+    GitLabValidationError,
+)
+from ansible_collections.cicd.gitlab.plugins.module_utils import _jobs as logic
+
+# Injectable for unit tests.
+SLEEP = time.sleep
+CLOCK = time.monotonic
+
+DONE_VERBS = {'cancel': 'canceled', 'play': 'played', 'erase': 'erased', 'retry': 'retried'}
+
+
+def argument_spec():
+    spec = gitlab_argument_spec()
+    spec.update(
+        project=dict(type='str', required=True),
+        state=dict(type='str', default='present', choices=list(logic.STATES)),
+        job_id=dict(type='int'),
+        name=dict(type='str'),
+        pipeline_id=dict(type='int'),
+        ref=dict(type='str'),
+        latest_successful=dict(type='bool', default=False),
+        trigger_token=dict(type='str', no_log=True),
+        variables=dict(type='dict', no_log=True),
+        inputs=dict(type='dict'),
+        job_variables=dict(type='dict', no_log=True),
+        wait=dict(type='bool', default=False),
+        wait_timeout=dict(type='int', default=600),
+        poll_interval=dict(type='float', default=5),
+        fail_on=dict(type='list', elements='str', default=list(logic.DEFAULT_FAIL_ON), choices=list(logic.FAIL_ON_CHOICES)),
+        keep_artifacts=dict(type='bool', default=False),
+        artifacts_dest=dict(type='path'),
+        artifact_path=dict(type='str'),
+        artifacts_max_size=dict(type='int'),
+        force=dict(type='bool', default=False),
+        log_dest=dict(type='path'),
+        log_lines=dict(type='int'),
+    )
+    return spec
+
+
+def file_sha256(path):
+    """sha256 of a local file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_record(path):
+    """The JSON record at ``path``, or None when it is missing or unreadable."""
+    try:
+        with open(path, encoding='utf-8') as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def write_json_atomic(module, path, data):
+    """Write ``data`` as JSON to ``path`` atomically (a new file gets the umask's default mode)."""
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + '.', suffix='.tmp', dir=directory)
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
+            json.dump(data, handle, sort_keys=True)
+        module.atomic_move(tmp, path, unsafe_writes=module.params['unsafe_writes'])
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class JobTask:
+    """One run of the module: find or start, act, wait, then keep, download and read the log."""
+
+    def __init__(self, module, client):
+        self.module = module
+        self.client = client
+        self.params = module.params
+        self.project = module.params['project']
+        self.check = module.check_mode
+        self.changed = False
+        self.actions = []
+        self.result = {}
+        self.started = CLOCK()
+        self.secrets = [module.params.get('trigger_token') or '', module.params.get('api_token') or '']
+        for option in ('variables', 'job_variables'):
+            self.secrets.extend(v for v in (module.params.get(option) or {}).values() if isinstance(v, str))
+
+    # ---- bookkeeping ----------------------------------------------------------------------------
+
+    def note(self, text, changed=False):
+        self.actions.append(logic.redact(text, self.secrets))
+        self.changed = self.changed or changed
+
+    def partial(self):
+        """What is known so far, for a failure."""
+        out = dict(self.result)
+        out.update(changed=self.changed, actions=list(self.actions))
+        return out
+
+    def fail(self, msg, **extra):
+        out = self.partial()
+        out.update(extra)
+        self.module.fail_json(msg=logic.redact(msg, self.secrets), **out)
+
+    def outcome(self):
+        out = dict(self.result)
+        prefix = 'check mode: ' if self.check else ''
+        out.update(changed=self.changed, actions=list(self.actions), msg=prefix + ('; '.join(self.actions) or 'nothing to do'))
+        return out
+
+    # ---- the flow -------------------------------------------------------------------------------
+
+    def run(self):
+        if self.params['state'] == 'run':
+            job = self.start()
+        else:
+            job = self.find_job()
+            job = self.apply_state(job)
+        if job is None:
+            return self.outcome()
+        self.result['job'] = logic.public_job(job)
+        if self.params['wait']:
+            if self.check and not logic.job_finished(job):
+                self.note('would wait for %s to finish' % logic.describe_job(job))
+                return self.outcome()
+            job = self.wait_job(job)
+            self.result['job'] = logic.public_job(job)
+            if self.params['state'] == 'run':
+                self.refresh_pipeline(self.result['pipeline']['id'])
+            self.check_job_outcome(job)
+        if self.params['keep_artifacts']:
+            job = self.keep(job)
+        if self.params['artifacts_dest']:
+            self.result['artifacts'] = self.fetch_artifacts(job)
+        if self.params['log_dest'] or self.params['log_lines'] is not None:
+            self.result['log'] = self.fetch_log(job)
+        return self.outcome()
+
+    # ---- run: start a pipeline ------------------------------------------------------------------
+
+    def start(self):
+        """Start the pipeline; return the job O(name) of it, or None when there is no job to act on."""
+        p = self.params
+        how = 'with the trigger token' if p['trigger_token'] else 'with the API token'
+        if self.check:
+            self.note('would start a pipeline on ref %s %s' % (p['ref'], how), changed=True)
+            return None
+        try:
+            if p['trigger_token']:
+                pipeline = self.client.trigger_pipeline(self.project, p['trigger_token'], p['ref'], variables=p['variables'], inputs=p['inputs'])
+            else:
+                pipeline = self.client.create_pipeline(self.project, p['ref'], variables=p['variables'], inputs=p['inputs'])
+        except GitLabNotFoundError as err:
+            if not p['trigger_token']:
+                raise
+            self.fail('the trigger token is not valid for project %s, or the project does not exist '
+                      '(GitLab answers 404 for both): %s' % (self.project, err))
+        self.note('started pipeline %s on ref %s %s' % (pipeline['id'], p['ref'], how), changed=True)
+        jobs = self.client.list_pipeline_jobs(self.project, pipeline['id'])
+        self.result['pipeline'] = logic.public_pipeline(pipeline, jobs)
+        if p['name'] is None:
+            if p['wait']:
+                self.wait_pipeline(pipeline)
+            return None
+        return self.job_in_new_pipeline(pipeline, jobs)
+
+    def job_in_new_pipeline(self, pipeline, jobs):
+        if not jobs:
+            # GitLab creates a pipeline's jobs with it; give it a moment when the list is still empty.
+            jobs, dummy, dummy = self.wait(lambda: self.client.list_pipeline_jobs(self.project, pipeline['id']), bool)
+        job = logic.pick_job(jobs, self.params['name'])
+        if job is None:
+            self.fail(self.no_such_job(pipeline, jobs))
+        return job
+
+    def no_such_job(self, pipeline, jobs):
+        names = sorted(set(job.get('name') for job in jobs if job.get('name')))
+        return ('no job named %s in pipeline %s (ref %s, status %s) of project %s; its jobs: %s '
+                '(jobs of child or downstream pipelines are not searched)'
+                % (self.params['name'], pipeline.get('id'), pipeline.get('ref'), pipeline.get('status'),
+                   self.project, ', '.join(names) or 'none'))
+
+    def wait_pipeline(self, pipeline):
+        def fetch():
+            return (self.client.get_pipeline(self.project, pipeline['id']),
+                    self.client.list_pipeline_jobs(self.project, pipeline['id']))
+
+        (pipeline, jobs), elapsed, finished = self.wait(fetch, lambda pair: logic.pipeline_finished(*pair))
+        self.result['pipeline'] = logic.public_pipeline(pipeline, jobs)
+        what = 'pipeline %s to finish' % pipeline['id']
+        if not finished:
+            self.fail(logic.timeout_message(what, pipeline.get('status'), elapsed, self.params['wait_timeout']))
+        self.note('waited %.1f s for %s (%s)' % (elapsed, what, pipeline.get('status')))
+        status, blamed = logic.pipeline_outcome(pipeline, jobs, self.params['fail_on'])
+        if status:
+            text = 'pipeline %s on ref %s ended with status %s' % (pipeline['id'], pipeline.get('ref'), status)
+            if blamed:
+                text += '; failing jobs: %s\n%s' % (
+                    ', '.join('%s (%s, %s)' % (job.get('name'), job.get('id'), job.get('status')) for job in blamed),
+                    logic.tail_message(blamed[0], self.tail(blamed[0]), self.secrets))
+            self.fail(text)
+
+    def refresh_pipeline(self, pipeline_id):
+        pipeline = self.client.get_pipeline(self.project, pipeline_id)
+        self.result['pipeline'] = logic.public_pipeline(pipeline, self.client.list_pipeline_jobs(self.project, pipeline_id))
+
+    # ---- finding a job --------------------------------------------------------------------------
+
+    def find_job(self):
+        p = self.params
+        if p['job_id'] is not None:
+            try:
+                return self.client.get_job(self.project, p['job_id'])
+            except GitLabNotFoundError:
+                self.fail('job %s not found in project %s (or the project does not exist or the token cannot see it; '
+                          'trigger jobs are not jobs here)' % (p['job_id'], self.project))
+        pipeline = self.find_pipeline()
+        try:
+            jobs = self.client.list_pipeline_jobs(self.project, pipeline['id'])
+        except GitLabNotFoundError:
+            self.fail('pipeline %s not found in project %s' % (pipeline['id'], self.project))
+        self.result['pipeline'] = logic.public_pipeline(pipeline, jobs)
+        job = logic.pick_job(jobs, p['name'])
+        if job is None:
+            self.fail(self.no_such_job(pipeline, jobs))
+        return job
+
+    def find_pipeline(self):
+        p = self.params
+        try:
+            if p['pipeline_id'] is not None:
+                return self.client.get_pipeline(self.project, p['pipeline_id'])
+            pipeline = self.client.latest_pipeline(self.project, p['ref'], status='success' if p['latest_successful'] else None)
+        except GitLabNotFoundError:
+            if p['pipeline_id'] is not None:
+                self.fail('pipeline %s not found in project %s' % (p['pipeline_id'], self.project))
+            self.fail('project %s not found (or the token cannot see it)' % self.project)
+        if pipeline is None:
+            kind = 'successful pipeline' if p['latest_successful'] else 'pipeline'
+            self.fail('no %s for ref %s in project %s' % (kind, p['ref'], self.project))
+        return pipeline
+
+    # ---- acting on the job ----------------------------------------------------------------------
+
+    def apply_state(self, job):
+        """Carry out the state; return the job to go on with, or None when nothing more is evaluated."""
+        state = self.params['state']
+        action, reason = logic.action_for(state, job)
+        if action == 'wait_playable':
+            if self.check:
+                self.note('would wait until %s becomes playable, then play it' % logic.describe_job(job), changed=True)
+                self.result['job'] = logic.public_job(job)
+                return None
+            job = self.wait_playable(job)
+            action, reason = logic.action_for(state, job, after_wait=True)
+        if action == 'error':
+            self.fail(reason, job=logic.public_job(job))
+        if action == 'none':
+            self.note(reason)
+            return job
+        if self.check:
+            self.note('would %s %s' % (action, logic.describe_job(job)), changed=True)
+            self.result['job'] = logic.public_job(job)
+            return None
+        return getattr(self, 'do_' + action)(job)
+
+    def wait_playable(self, job):
+        job, elapsed, finished = self.wait(lambda: self.client.get_job(self.project, job['id']), lambda j: j.get('status') != 'created')
+        what = '%s to become playable' % logic.describe_job(job)
+        if not finished:
+            self.fail(logic.timeout_message(what, job.get('status'), elapsed, self.params['wait_timeout']), job=logic.public_job(job))
+        self.note('waited %.1f s for %s (%s)' % (elapsed, what, job.get('status')))
+        return job
+
+    def do_cancel(self, job):
+        answer = self.client.cancel_job(self.project, job['id'])
+        # GitLab answers 201 with the unchanged job when it finished in the meantime.
+        if answer.get('status') in ('canceling', 'canceled'):
+            self.note('canceled %s' % logic.describe_job(job), changed=True)
+        else:
+            self.note('%s finished (%s) before it could be canceled' % (logic.describe_job(job), answer.get('status')))
+        return answer
+
+    def do_play(self, job):
+        try:
+            answer = self.client.play_job(self.project, job['id'], job_variables=self.params['job_variables'])
+        except GitLabValidationError as err:
+            self.fail('%s cannot be played: GitLab answered "%s" (it is %s); only manual or scheduled jobs can be played'
+                      % (logic.describe_job(job), err.gitlab_message, job.get('status')), job=logic.public_job(job))
+        self.note('played %s' % logic.describe_job(job), changed=True)
+        return answer
+
+    def do_erase(self, job):
+        try:
+            answer = self.client.erase_job(self.project, job['id'])
+        except GitLabPermissionError as err:
+            self.fail('%s (%s) cannot be erased: GitLab answered "%s" (a job without log or artifacts, or an archived job, '
+                      'cannot be erased; otherwise check the token\'s role)' % (logic.describe_job(job), job.get('status'), err.gitlab_message),
+                      job=logic.public_job(job))
+        self.note('erased %s' % logic.describe_job(job), changed=True)
+        return answer
+
+    def do_retry(self, job):
+        try:
+            answer = self.client.retry_job(self.project, job['id'])
+        except GitLabPermissionError as err:
+            self.fail('%s (%s) cannot be retried: GitLab answered "%s" (a job that was already retried cannot be retried '
+                      'again; retry the newest one)' % (logic.describe_job(job), job.get('status'), err.gitlab_message),
+                      job=logic.public_job(job))
+        self.result['previous_job'] = {'id': job['id'], 'status': job.get('status')}
+        self.note('retried %s: the new job is %s' % (logic.describe_job(job), answer.get('id')), changed=True)
+        return answer
+
+    # ---- waiting --------------------------------------------------------------------------------
+
+    def wait(self, fetch, done):
+        """Poll until done or the task's wait_timeout is used up: ``(value, elapsed, finished)``."""
+        p = self.params
+        remaining = p['wait_timeout'] - (CLOCK() - self.started)
+        intervals = logic.poll_intervals(p['poll_interval'], logic.interval_cap(p['wait_timeout']))
+        return logic.wait_for(fetch, done, remaining, intervals, sleep=SLEEP, clock=CLOCK)
+
+    def wait_job(self, job):
+        if logic.job_finished(job):
+            return job
+        job, elapsed, finished = self.wait(lambda: self.client.get_job(self.project, job['id']), logic.job_finished)
+        what = '%s to finish' % logic.describe_job(job)
+        if not finished:
+            self.fail(logic.timeout_message(what, job.get('status'), elapsed, self.params['wait_timeout']), job=logic.public_job(job))
+        self.note('waited %.1f s for %s (%s)' % (elapsed, what, job.get('status')))
+        return job
+
+    def check_job_outcome(self, job):
+        if self.params['state'] in ('canceled', 'erased'):
+            return
+        if logic.job_outcome(job, self.params['fail_on']):
+            self.fail(logic.tail_message(job, self.tail(job), self.secrets))
+
+    def tail(self, job):
+        count = self.params['log_lines']
+        count = logic.DEFAULT_TAIL_LINES if count is None else count
+        if not count:
+            return None
+        return self.client.job_log_tail(self.project, job['id'], count)
+
+    # ---- artifacts and logs ---------------------------------------------------------------------
+
+    def require_artifacts(self, job, what):
+        if logic.has_artifacts(job):
+            return
+        why = 'they were erased at %s' % job['erased_at'] if job.get('erased_at') else 'none were uploaded, or they expired'
+        self.fail('%s has no artifacts %s (%s; its status is %s)' % (logic.describe_job(job), what, why, job.get('status')),
+                  job=logic.public_job(job))
+
+    def keep(self, job):
+        self.require_artifacts(job, 'to keep')
+        who = logic.describe_job(job)
+        if not logic.needs_keep(job):
+            self.note('the artifacts of %s are already kept' % who)
+            return job
+        if self.check:
+            self.note('would keep the artifacts of %s (they expire at %s)' % (who, job['artifacts_expire_at']), changed=True)
+            return job
+        job = self.client.keep_artifacts(self.project, job['id'])
+        self.result['job'] = logic.public_job(job)
+        self.note('kept the artifacts of %s' % who, changed=True)
+        return job
+
+    def artifacts_target(self, job):
+        dest = self.params['artifacts_dest']
+        if os.path.isdir(dest):
+            path = self.params['artifact_path']
+            name = os.path.basename(path.rstrip('/')) if path else (job.get('artifacts_file') or {}).get('filename') or 'artifacts.zip'
+            dest = os.path.join(dest, name)
+        return dest
+
+    def fetch_artifacts(self, job):
+        self.require_artifacts(job, 'to download')
+        p = self.params
+        dest = self.artifacts_target(job)
+        project_id = (job.get('pipeline') or {}).get('project_id') or self.project
+        expected = logic.expected_record(project_id, job['id'], p['artifact_path'])
+        record_file = logic.record_path(dest)
+        record = None if p['force'] else read_record(record_file)
+        stat = None
+        if logic.record_names(record, expected) and os.path.isfile(dest) and os.path.getsize(dest) == record.get('size'):
+            stat = {'size': os.path.getsize(dest), 'sha256': file_sha256(dest)}
+        what = ('%s of the artifacts' % p['artifact_path']) if p['artifact_path'] else 'the artifacts archive'
+        who = logic.describe_job(job)
+        if logic.record_matches(record, expected, stat):
+            self.note('%s already holds %s of %s' % (dest, what, who))
+            info = dict(path=dest, size=stat['size'], sha256=stat['sha256'], changed=False)
+        elif self.check:
+            self.note('would download %s of %s to %s' % (what, who, dest), changed=True)
+            return dict(path=dest, size=None, sha256=None, changed=True)
+        else:
+            info = self.replace_file(dest, lambda tmp: self.download_artifacts(job, tmp))
+            write_json_atomic(self.module, record_file, logic.build_record(expected, info))
+            self.note('%s %s of %s to %s' % ('downloaded' if info['changed'] else 'checked', what, who, dest), changed=info['changed'])
+        return self.set_attributes(info)
+
+    def download_artifacts(self, job, tmp):
+        p = self.params
+        try:
+            if p['artifact_path']:
+                return self.client.download_artifact_file(self.project, job['id'], p['artifact_path'], tmp, max_size=p['artifacts_max_size'])
+            return self.client.download_artifacts(self.project, job['id'], tmp, max_size=p['artifacts_max_size'])
+        except GitLabNotFoundError:
+            if p['artifact_path']:
+                self.fail('there is no file %s in the artifacts of %s' % (p['artifact_path'], logic.describe_job(job)), job=logic.public_job(job))
+            self.fail('%s has no artifacts archive to download (GitLab answered 404)' % logic.describe_job(job), job=logic.public_job(job))
+
+    def replace_file(self, dest, fetch):
+        """Download through ``fetch(tmp)`` next to ``dest``; move it into place only when the content differs."""
+        directory = os.path.dirname(os.path.abspath(dest))
+        try:
+            fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(dest), suffix='.cicd-gitlab-new', dir=directory)
+        except OSError as err:
+            self.fail('cannot write in %s: %s' % (directory, err.strerror))
+        os.close(fd)
+        try:
+            info = fetch(tmp)
+            same = os.path.isfile(dest) and os.path.getsize(dest) == info['size'] and file_sha256(dest) == info['sha256']
+            if not same:
+                self.module.atomic_move(tmp, dest, unsafe_writes=self.params['unsafe_writes'])
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return dict(path=dest, size=info['size'], sha256=info['sha256'], changed=not same)
+
+    def set_attributes(self, info):
+        if os.path.exists(info['path']):
+            file_args = self.module.load_file_common_arguments(self.params, path=info['path'])
+            info['changed'] = self.module.set_fs_attributes_if_different(file_args, info['changed'])
+            self.changed = self.changed or info['changed']
+        return info
+
+    def fetch_log(self, job):
+        p = self.params
+        info = {}
+        if p['log_dest']:
+            info = self.write_log(job)
+        if p['log_lines'] is not None:
+            info['lines'] = self.client.job_log_tail(self.project, job['id'], p['log_lines']) if p['log_lines'] else []
+        return info
+
+    def write_log(self, job):
+        dest = self.params['log_dest']
+        who = logic.describe_job(job)
+        if self.check:
+            remote = self.client.job_log_digest(self.project, job['id'])
+            same = os.path.isfile(dest) and os.path.getsize(dest) == remote['size'] and file_sha256(dest) == remote['sha256']
+            info = dict(path=dest, size=remote['size'], sha256=remote['sha256'], changed=not same)
+            if not same:
+                self.note('would write the log of %s to %s' % (who, dest), changed=True)
+        else:
+            info = self.replace_file(dest, lambda tmp: self.client.download_job_log(self.project, job['id'], tmp))
+            if info['changed']:
+                self.note('wrote the log of %s to %s' % (who, dest), changed=True)
+        return self.set_attributes(info)
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, add_file_common_args=True)
+    problems = logic.validate_params(module.params)
+    if problems:
+        module.fail_json(msg=logic.JobInputError(problems).message(), errors=problems)
+    client = build_client(module)
+    task = JobTask(module, client)
+    try:
+        result = task.run()
+    except GitLabError as err:
+        fail_on_error(module, err, **task.partial())
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,434 @@
+"""Table-driven tests of the pure job and pipeline logic (plugins/module_utils/_jobs.py).
+
+Rows cover: option validation (every bad input that can be decided without GitLab), the action
+each state means for each job status, poll interval growth and cap, waiting with a fake clock,
+fail_on, when a pipeline counts as finished, picking a job by name, artifact records, and
+failure messages (status and log lines, never a secret).
+"""
+
+import itertools
+import json
+
+import pytest
+
+from ansible_collections.cicd.gitlab.plugins.module_utils import _jobs as j
+
+SECRET = 'S3cr3t-Value_0001'
+TOKEN = 'glptt-0123456789abcdef0123456789abcdef01234567'
+
+
+def params(**kwargs):
+    """Module params as AnsibleModule hands them over (unset options None, defaults applied)."""
+    result = dict(project='acme/app', state='present', job_id=None, name=None, pipeline_id=None, ref=None,
+                  latest_successful=False, trigger_token=None, variables=None, inputs=None, job_variables=None,
+                  wait=False, wait_timeout=600, poll_interval=5.0, fail_on=['failed', 'canceled'],
+                  keep_artifacts=False, artifacts_dest=None, artifact_path=None, artifacts_max_size=None,
+                  force=False, log_dest=None, log_lines=None)
+    result.update(kwargs)
+    return result
+
+
+def isdir(path):
+    """Only /srv and /srv/drop exist in these tests."""
+    return path in ('/srv', '/srv/drop')
+
+
+def job(status='success', **kwargs):
+    result = dict(id=12, name='build', stage='test', status=status, ref='main', web_url='https://gl/acme/app/-/jobs/12',
+                  pipeline={'id': 5, 'project_id': 3}, erased_at=None, artifacts_expire_at=None)
+    result.update(kwargs)
+    return result
+
+
+# ---- validation ---------------------------------------------------------------------------
+
+VALID = [
+    dict(job_id=12),
+    dict(name='build', pipeline_id=5),
+    dict(name='build', ref='main'),
+    dict(name='build', ref='main', latest_successful=True, artifacts_dest='/srv/app.zip', artifact_path='dist/app'),
+    dict(state='run', ref='main'),
+    dict(state='run', ref='main', trigger_token=TOKEN, variables={'A': SECRET}, inputs={'n': 3}),
+    dict(state='run', ref='main', name='build', wait=True, artifacts_dest='/srv/drop', keep_artifacts=True),
+    dict(state='run', ref='main', name='build', log_lines=10),
+    dict(state='played', job_id=12, job_variables={'B': SECRET}),
+    dict(state='retried', job_id=12, wait=True, fail_on=['failed', 'skipped']),
+    dict(state='canceled', name='e2e', ref='main'),
+    dict(state='erased', job_id=12),
+    dict(job_id=12, log_dest='/srv/build.log', log_lines=0),
+]
+
+
+@pytest.mark.parametrize('kwargs', VALID)
+def test_valid_options(kwargs):
+    assert j.validate_params(params(**kwargs), isdir=isdir) == []
+
+
+INVALID = [
+    (dict(job_id=12, name='build', pipeline_id=5), 'job_id and name are mutually exclusive'),
+    (dict(name='build'), 'name needs pipeline_id or ref'),
+    (dict(), 'needs a job: give job_id, or name with pipeline_id or ref'),
+    (dict(state='canceled'), 'state=canceled needs a job'),
+    (dict(state='run'), 'state=run needs ref'),
+    (dict(state='run', ref='main', job_id=12), 'job_id cannot be used with state=run'),
+    (dict(state='run', ref='main', pipeline_id=5), 'pipeline_id cannot be used with state=run'),
+    (dict(state='run', ref='main', latest_successful=True), 'latest_successful cannot be used with state=run'),
+    (dict(job_id=12, artifact_path='dist/app'), 'artifact_path needs artifacts_dest'),
+    (dict(job_id=12, log_lines=-1), 'log_lines must be 0 or more'),
+    (dict(job_id=12, wait_timeout=0), 'wait_timeout must be greater than 0'),
+    (dict(job_id=12, wait_timeout=-5), 'wait_timeout must be greater than 0'),
+    (dict(job_id=12, poll_interval=0), 'poll_interval must be greater than 0'),
+    (dict(job_id=12, poll_interval=-1.5), 'poll_interval must be greater than 0'),
+    (dict(job_id=12, artifacts_dest='/nowhere/app.zip'), 'artifacts_dest: the directory /nowhere does not exist'),
+    (dict(job_id=12, log_dest='/nowhere/job.log'), 'log_dest: the directory /nowhere does not exist'),
+    (dict(job_id=12, log_dest='/srv/drop'), 'log_dest must be a file'),
+    (dict(job_id=12, trigger_token=TOKEN), 'trigger_token can only be used with state=run'),
+    (dict(state='played', job_id=12, trigger_token=TOKEN), 'trigger_token can only be used with state=run'),
+    (dict(job_id=12, variables={'A': 'x'}), 'variables can only be used with state=run'),
+    (dict(job_id=12, inputs={'a': 'x'}), 'inputs can only be used with state=run'),
+    (dict(state='retried', job_id=12, job_variables={'A': 'x'}), 'job_variables can only be used with state=played'),
+    (dict(state='run', ref='main', job_variables={'A': 'x'}), 'job_variables can only be used with state=played'),
+    (dict(state='run', ref='main', variables={'REPLICAS': 3}), 'the value of REPLICAS must be a string'),
+    (dict(state='run', ref='main', variables={'DEBUG': True}), 'got a boolean'),
+    (dict(state='played', job_id=12, job_variables={'N': 1.5}), 'the value of N must be a string'),
+    (dict(state='played', job_id=12, job_variables={'': 'x'}), 'every name must be a non-empty string'),
+    (dict(state='run', ref='main', variables=['A=1']), 'variables must be a dictionary'),
+    (dict(job_id=0), 'job_id must be a positive number'),
+    (dict(name='build', pipeline_id=-1), 'pipeline_id must be a positive number'),
+    (dict(name='build', pipeline_id=5, ref='main'), 'pipeline_id and ref are mutually exclusive'),
+    (dict(job_id=12, ref='main'), 'job_id cannot be combined with pipeline_id or ref'),
+    (dict(job_id=12, latest_successful=True), 'latest_successful only applies to name with ref'),
+    (dict(name='build', pipeline_id=5, latest_successful=True), 'latest_successful only applies to name with ref'),
+    (dict(name='  ', ref='main'), 'name cannot be empty'),
+    (dict(state='run', ref='main', artifacts_dest='/srv/a.zip'), 'need a job: with state=run give name'),
+    (dict(state='run', ref='main', name='build', artifacts_dest='/srv/a.zip'), 'need wait=true'),
+    (dict(state='erased', job_id=12, artifacts_dest='/srv/a.zip'), 'cannot be used with state=erased'),
+    (dict(state='erased', job_id=12, keep_artifacts=True), 'cannot be used with state=erased'),
+    (dict(job_id=12, artifacts_dest='/srv/a.zip', artifacts_max_size=0), 'artifacts_max_size must be greater than 0'),
+    (dict(job_id=12, artifacts_dest='/srv/a', log_dest='/srv/a'), 'artifacts_dest and log_dest must be different'),
+    (dict(job_id=12, fail_on=['failed', 'broken']), 'fail_on may contain only'),
+    (dict(job_id=12, state='absent'), 'state must be one of'),
+]
+
+
+@pytest.mark.parametrize('kwargs, expected', INVALID)
+def test_invalid_options(kwargs, expected):
+    problems = j.validate_params(params(**kwargs), isdir=isdir)
+    assert any(expected in problem for problem in problems), problems
+    assert SECRET not in json.dumps(problems)
+
+
+def test_every_problem_is_reported_at_once():
+    problems = j.validate_params(params(job_id=12, name='build', log_lines=-1, wait_timeout=0, trigger_token=TOKEN,
+                                        variables={'A': 1}), isdir=isdir)
+    assert len(problems) >= 5
+    assert 'Nothing was done; %d problems' % len(problems) in j.JobInputError(problems).message()
+
+
+def test_messages_name_variables_never_values():
+    problems = j.validate_params(params(state='run', ref='main', variables={'PASSWORD': 123456789, 'OK': SECRET}), isdir=isdir)
+    assert problems == ['variables: the value of PASSWORD must be a string (quote it in YAML); got a number']
+    assert '123456789' not in problems[0]
+
+
+# ---- action_for -----------------------------------------------------------------------------
+
+ACTIONS = [
+    # state, status, extra job fields, expected action
+    ('present', 'running', {}, 'none'),
+    ('present', 'failed', {}, 'none'),
+    ('canceled', 'running', {}, 'cancel'),
+    ('canceled', 'pending', {}, 'cancel'),
+    ('canceled', 'created', {}, 'cancel'),
+    ('canceled', 'manual', {}, 'cancel'),
+    ('canceled', 'scheduled', {}, 'cancel'),
+    ('canceled', 'waiting_for_resource', {}, 'cancel'),
+    ('canceled', 'canceling', {}, 'none'),
+    ('canceled', 'success', {}, 'none'),
+    ('canceled', 'failed', {}, 'none'),
+    ('canceled', 'canceled', {}, 'none'),
+    ('canceled', 'skipped', {}, 'none'),
+    ('played', 'manual', {}, 'play'),
+    ('played', 'scheduled', {}, 'play'),
+    ('played', 'created', {}, 'wait_playable'),
+    ('played', 'pending', {}, 'none'),
+    ('played', 'running', {}, 'none'),
+    ('played', 'success', {}, 'none'),
+    ('played', 'failed', {}, 'none'),
+    ('played', 'skipped', {}, 'error'),
+    ('erased', 'success', {}, 'erase'),
+    ('erased', 'failed', {}, 'erase'),
+    ('erased', 'canceled', {}, 'erase'),
+    ('erased', 'success', {'erased_at': '2025-01-31T10:00:00Z'}, 'none'),
+    ('erased', 'running', {}, 'error'),
+    ('erased', 'pending', {}, 'error'),
+    ('erased', 'manual', {}, 'error'),
+    ('erased', 'canceling', {}, 'error'),
+    ('retried', 'success', {}, 'retry'),
+    ('retried', 'failed', {}, 'retry'),
+    ('retried', 'canceled', {}, 'retry'),
+    ('retried', 'canceling', {}, 'retry'),
+    ('retried', 'running', {}, 'error'),
+    ('retried', 'manual', {}, 'error'),
+    ('retried', 'skipped', {}, 'error'),
+    ('retried', 'created', {}, 'error'),
+]
+
+
+@pytest.mark.parametrize('state, status, extra, expected', ACTIONS)
+def test_action_for(state, status, extra, expected):
+    action, reason = j.action_for(state, job(status, **extra))
+    assert action == expected, reason
+    assert 'job 12 (build)' in reason
+
+
+def test_erasing_a_running_job_names_its_status():
+    action, reason = j.action_for('erased', job('running'))
+    assert action == 'error'
+    assert 'is running' in reason and 'only a finished job' in reason
+
+
+@pytest.mark.parametrize('status, expected', [
+    ('manual', 'play'),
+    ('scheduled', 'play'),
+    ('created', 'wait_playable'),
+    ('pending', 'error'),
+    ('skipped', 'error'),
+    ('success', 'error'),
+])
+def test_play_after_waiting_for_created(status, expected):
+    action, reason = j.action_for('played', job(status), after_wait=True)
+    assert action == expected
+    if expected == 'error':
+        assert 'not a manual job' in reason and status in reason
+
+
+def test_every_state_has_a_decision_for_every_status():
+    for state, status in itertools.product(j.STATES, sorted(j.ALL_STATUSES)):
+        action, reason = j.action_for(state, job(status))
+        assert action in ('cancel', 'play', 'wait_playable', 'erase', 'retry', 'none', 'error')
+        assert reason
+
+
+def test_status_classes_partition_gitlab_statuses():
+    assert j.FINISHED | j.ACTIVE | j.BLOCKED | {'created', 'canceling'} == j.ALL_STATUSES
+    assert len(j.ALL_STATUSES) == 13
+    assert 'canceling' not in j.CANCELABLE and not (j.CANCELABLE & j.FINISHED)
+
+
+# ---- polling ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('initial, cap, expected', [
+    (2, 30, [2, 3, 4.5, 6.75, 10.125, 15.1875, 22.78125, 30, 30]),
+    (5, 30, [5, 7.5, 11.25, 16.875, 25.3125, 30, 30]),
+    (1, 4, [1, 1.5, 2.25, 3.375, 4, 4]),
+    (50, 30, [30, 30, 30]),
+])
+def test_poll_intervals_grow_by_half_and_stop_at_the_cap(initial, cap, expected):
+    assert list(itertools.islice(j.poll_intervals(initial, cap), len(expected))) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize('timeout, cap', [(600, 30), (10, 10), (45, 30), (0.5, 0.5)])
+def test_interval_cap_is_30_s_or_the_timeout(timeout, cap):
+    assert j.interval_cap(timeout) == cap
+
+
+class FakeTime:
+    """A clock that moves only when slept on; fetch may add request time."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        assert seconds > 0
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_wait_for_returns_as_soon_as_done():
+    clock = FakeTime()
+    statuses = iter(['pending', 'running', 'running', 'success'])
+    value, elapsed, finished = j.wait_for(lambda: next(statuses), lambda s: s == 'success', 600,
+                                          j.poll_intervals(2, 30), sleep=clock.sleep, clock=clock.clock)
+    assert (value, finished) == ('success', True)
+    assert clock.sleeps == [2, 3, 4.5]
+    assert elapsed == pytest.approx(9.5)
+
+
+def test_wait_for_never_sleeps_past_the_deadline_and_polls_at_it():
+    clock = FakeTime()
+    calls = []
+
+    def fetch():
+        calls.append(clock.now)
+        return 'running'
+
+    value, elapsed, finished = j.wait_for(fetch, lambda s: s == 'success', 20, j.poll_intervals(5, 30),
+                                          sleep=clock.sleep, clock=clock.clock)
+    assert (value, finished) == ('running', False)
+    assert clock.sleeps == [5, 7.5, 7.5]
+    assert calls[-1] == pytest.approx(1020.0)
+    assert elapsed == pytest.approx(20)
+
+
+def test_wait_for_sees_a_finish_within_one_interval():
+    clock = FakeTime()
+    finish_at = 1000.0 + 13.0
+
+    value, elapsed, finished = j.wait_for(lambda: 'success' if clock.now >= finish_at else 'running',
+                                          lambda s: s == 'success', 600, j.poll_intervals(2, 30),
+                                          sleep=clock.sleep, clock=clock.clock)
+    assert finished
+    # The finish was seen by the first poll after it, at most one (current) interval later.
+    assert 0 <= (1000.0 + elapsed) - finish_at <= clock.sleeps[-1]
+
+
+def test_wait_for_with_no_time_left_polls_once():
+    clock = FakeTime()
+    value, elapsed, finished = j.wait_for(lambda: 'running', lambda s: False, 0, j.poll_intervals(5, 30),
+                                          sleep=clock.sleep, clock=clock.clock)
+    assert (finished, clock.sleeps) == (False, [])
+
+
+# ---- outcomes -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('status, fail_on, expected', [
+    ('success', ['failed', 'canceled'], None),
+    ('failed', ['failed', 'canceled'], 'failed'),
+    ('canceled', ['failed', 'canceled'], 'canceled'),
+    ('canceled', ['failed'], None),
+    ('skipped', ['failed', 'canceled'], None),
+    ('skipped', ['failed', 'canceled', 'skipped'], 'skipped'),
+    ('failed', [], None),
+    ('manual', ['failed', 'canceled', 'skipped'], None),
+])
+def test_job_outcome(status, fail_on, expected):
+    assert j.job_outcome(job(status), fail_on) == expected
+
+
+@pytest.mark.parametrize('status, finished', [
+    ('success', True), ('failed', True), ('canceled', True), ('skipped', True), ('manual', True),
+    ('scheduled', False), ('canceling', False), ('running', False), ('created', False), ('pending', False),
+])
+def test_job_finished(status, finished):
+    assert j.job_finished(job(status)) is finished
+
+
+def jobs_of(*statuses):
+    return [dict(id=index + 1, name='job%d' % index, stage='s', status=status) for index, status in enumerate(statuses)]
+
+
+@pytest.mark.parametrize('status, jobs, finished', [
+    ('success', jobs_of('success', 'success'), True),
+    ('success', jobs_of('success', 'manual'), True),
+    ('manual', jobs_of('success', 'manual'), True),
+    ('failed', jobs_of('failed', 'created'), True),
+    ('canceled', jobs_of('canceled'), True),
+    ('canceling', jobs_of('canceling', 'canceled'), False),
+    ('canceling', jobs_of('manual'), False),
+    ('running', jobs_of('success', 'running'), False),
+    ('running', jobs_of('success', 'manual'), True),
+    ('running', jobs_of('success', 'success'), False),
+    ('created', [], False),
+    ('pending', jobs_of('created', 'manual'), False),
+])
+def test_pipeline_finished(status, jobs, finished):
+    assert j.pipeline_finished({'id': 5, 'status': status}, jobs) is finished
+
+
+def test_pipeline_outcome_blames_failing_jobs_not_allowed_to_fail():
+    jobs = [dict(id=3, name='lint', status='failed', allow_failure=True), dict(id=4, name='test', status='failed', allow_failure=False)]
+    assert j.pipeline_outcome({'status': 'failed'}, jobs, ['failed']) == ('failed', [jobs[1]])
+    assert j.pipeline_outcome({'status': 'success'}, jobs[:1], ['failed']) == (None, [])
+    assert j.pipeline_outcome({'status': 'manual'}, jobs, ['failed'])[0] == 'failed'
+    assert j.pipeline_outcome({'status': 'canceled'}, [], ['failed']) == (None, [])
+
+
+# ---- picking jobs -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('jobs, name, expected', [
+    ([dict(id=3, name='build'), dict(id=9, name='build'), dict(id=5, name='test')], 'build', 9),
+    ([dict(id=9, name='build', retried=True), dict(id=4, name='build')], 'build', 4),
+    ([dict(id=3, name='build')], 'deploy', None),
+    ([], 'build', None),
+    ([dict(id=3, name='Build')], 'build', None),
+])
+def test_pick_job(jobs, name, expected):
+    picked = j.pick_job(jobs, name)
+    assert (picked and picked['id']) == expected or (picked is None and expected is None)
+
+
+# ---- results --------------------------------------------------------------------------------------
+
+def test_public_job_and_pipeline_shapes():
+    full = job('success', artifacts_file={'filename': 'artifacts.zip', 'size': 10}, runner={'id': 1}, user={'name': 'x'},
+               artifacts=[{'file_type': 'archive', 'filename': 'artifacts.zip', 'size': 10, 'file_format': 'zip', 'extra': 1}])
+    public = j.public_job(full)
+    assert public['pipeline_id'] == 5 and public['artifacts_file'] == {'filename': 'artifacts.zip', 'size': 10}
+    assert 'runner' not in public and 'user' not in public
+    assert public['artifacts'] == [{'file_type': 'archive', 'filename': 'artifacts.zip', 'size': 10, 'file_format': 'zip'}]
+    assert j.public_job(job('running'))['artifacts_file'] is None
+    pipeline = j.public_pipeline({'id': 5, 'status': 'running', 'ref': 'main', 'sha': 'abc', 'web_url': 'u', 'user': {}},
+                                 [dict(id=9, name='b', stage='s', status='pending', x=1), dict(id=7, name='a', stage='s', status='success')])
+    assert [item['id'] for item in pipeline['jobs']] == [7, 9]
+    assert set(pipeline['jobs'][0]) == {'id', 'name', 'stage', 'status'}
+    assert 'user' not in pipeline
+
+
+@pytest.mark.parametrize('lines, expect', [
+    (['$ make test', 'FAIL: test_x', 'ERROR: Job failed: exit code 1'], 'last 3 lines of its log:\n$ make test\nFAIL: test_x'),
+    ([], 'its log is empty'),
+])
+def test_tail_message_has_status_and_lines(lines, expect):
+    text = j.tail_message(job('failed', failure_reason='script_failure'), lines)
+    assert 'job 12 (build) ended with status failed' in text
+    assert 'failure_reason: script_failure' in text
+    assert expect in text
+
+
+def test_tail_message_never_shows_a_secret():
+    lines = ['echo %s' % SECRET, 'token=%s' % TOKEN]
+    text = j.tail_message(job('failed'), lines, secrets=[SECRET, TOKEN, '', None])
+    assert SECRET not in text and TOKEN not in text
+    assert text.count(j.REDACTED) == 2
+
+
+def test_timeout_message_says_what_was_seen_last():
+    text = j.timeout_message('job 12 (build) to finish', 'running', 600.2, 600)
+    assert 'timed out after 600.2 s' in text and 'last seen status: running' in text
+
+
+# ---- artifact records -------------------------------------------------------------------------------
+
+EXPECTED = j.expected_record(3, 12, None)
+RECORD = dict(project='3', job_id=12, artifact_path=None, size=10, sha256='ab' * 32)
+STAT = {'size': 10, 'sha256': 'ab' * 32}
+
+
+@pytest.mark.parametrize('record, expected, stat, matches', [
+    (RECORD, EXPECTED, STAT, True),
+    (dict(RECORD, job_id='12'), EXPECTED, STAT, True),
+    (RECORD, EXPECTED, None, False),
+    (None, EXPECTED, STAT, False),
+    ('garbage', EXPECTED, STAT, False),
+    (dict(RECORD, job_id=13), EXPECTED, STAT, False),
+    (dict(RECORD, job_id='x'), EXPECTED, STAT, False),
+    (dict(RECORD, project='4'), EXPECTED, STAT, False),
+    (RECORD, j.expected_record(3, 12, 'dist/app'), STAT, False),
+    (dict(RECORD, artifact_path='dist/app'), j.expected_record(3, 12, 'dist/app'), STAT, True),
+    (RECORD, EXPECTED, {'size': 11, 'sha256': 'ab' * 32}, False),
+    (RECORD, EXPECTED, {'size': 10, 'sha256': 'cd' * 32}, False),
+])
+def test_record_matches(record, expected, stat, matches):
+    assert j.record_matches(record, expected, stat) is matches
+
+
+def test_record_round_trip_and_path():
+    record = j.build_record(EXPECTED, {'path': '/srv/app.zip', 'size': 10, 'sha256': 'ab' * 32})
+    assert json.loads(json.dumps(record)) == RECORD
+    assert j.record_matches(json.loads(json.dumps(record)), EXPECTED, STAT)
+    assert j.record_path('/srv/drop/app.zip') == '/srv/drop/.app.zip.cicd-gitlab'
