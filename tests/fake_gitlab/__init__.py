@@ -8,7 +8,8 @@ Or from a shell: ``python -m tests.fake_gitlab --port 0 --seed FILE`` (prints ``
 Module map: server.py (FakeGitLab, pipeline), transport.py (HTTP/1.1), request.py, router.py,
 params.py (Grape params), auth.py, access.py (project/group lookup), errors.py, pagination.py,
 faults.py, storage.py (object storage), state.py (model, seed format), entities.py, core.py,
-variables.py, triggers.py, control.py (/-/fake/*), routes.py (the list of resource modules).
+variables.py, triggers.py, ci.py (pipeline and job state machine, ``ci:`` seed format), pipelines.py,
+jobs.py, artifacts.py, control.py (/-/fake/*), routes.py (the list of resource modules).
 """
 
 from .server import FakeGitLab

@@ -74,9 +74,10 @@ def authenticate(request, state, route):
         return Identity(token.user, token)
     value = _job_token(request, params)
     if value is not None:
-        # gitlab-api.md 1.1: only routes marked job_token_allowed take a job token; others 401.
+        # gitlab-api.md 1.1: only routes marked job_token_allowed take a job token, and only
+        # while its job runs; others 401.
         job = state.job_tokens.get(value)
-        if not route.job_token or job is None:
+        if not route.job_token or job is None or not getattr(job, 'running', True):
             raise errors.unauthorized()
         return Identity(getattr(job, 'user', None), None, job)
     if route.auth == AUTH_REQUIRED:

@@ -10,6 +10,8 @@ POST     /-/fake/faults              add a rule (JSON, see faults.py) -> 201 wit
 DELETE   /-/fake/faults              remove every rule (204)
 GET      /-/fake/storage/journal     ``[{method, path, auth_headers}]`` seen by the object storage
 DELETE   /-/fake/storage/journal     clear it (204)
+GET      /-/fake/settings            fake-wide switches: ``{"artifacts_redirect": ..., "time_scale": ...}``
+POST     /-/fake/settings            change some (JSON object); 200 with all; a reset restores the seed's
 =======  ==========================  =========================================================
 """
 
@@ -33,7 +35,9 @@ def build_router():
             ('POST', '/-/fake/faults', post_fault),
             ('DELETE', '/-/fake/faults', delete_faults),
             ('GET', '/-/fake/storage/journal', get_storage_journal),
-            ('DELETE', '/-/fake/storage/journal', delete_storage_journal)):
+            ('DELETE', '/-/fake/storage/journal', delete_storage_journal),
+            ('GET', '/-/fake/settings', get_settings),
+            ('POST', '/-/fake/settings', post_settings)):
         router.add(method, pattern, handler, auth=AUTH_NONE)
     return router
 
@@ -105,3 +109,30 @@ def delete_storage_journal(call):
     """Clear the object-storage journal."""
     call.server.storage.clear_journal()
     return Response.empty(204)
+
+
+# Fake-wide switches, kept among the seed's top-level keys (state.extra) so a reset restores them:
+# artifacts_redirect (false | true | "all", artifacts.py) and time_scale (a positive number, ci.py).
+SETTINGS = {'artifacts_redirect': (False, lambda v: isinstance(v, bool) or v == 'all'),
+            'time_scale': (1, lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0)}
+
+
+def _settings(state):
+    return {name: state.extra.get(name, default) for name, (default, _valid) in SETTINGS.items()}
+
+
+def get_settings(call):
+    """The fake-wide switches."""
+    return Response.json(200, _settings(call.state))
+
+
+def post_settings(call):
+    """Change fake-wide switches: ``{"artifacts_redirect": true}``."""
+    data = _json_body(call)
+    if not isinstance(data, dict):
+        return Response.json(400, {'error': 'the body must be a JSON object'})
+    for name, value in data.items():
+        if name not in SETTINGS or not SETTINGS[name][1](value):
+            return Response.json(400, {'error': 'unknown setting or bad value: %s' % name})
+    call.state.extra.update(data)
+    return Response.json(200, _settings(call.state))

@@ -32,7 +32,8 @@ Seed format (a YAML file or the same structure as a dict)::
         branches: [main, release]            # default [main]; default_branch = the first one
         variables:                           # variable fields: key, value, variable_type, protected,
           - {key: A, value: b}               # masked, raw, hidden, environment_scope, description
-        ci: [...]                            # kept as data for the jobs work (Project.ci)
+        ci: [...]                            # the project's jobs (Project.ci); format in ci.py
+        tags: [v1.0.0]                       # refs pipelines may run for besides branches (ci.py)
         triggers:                            # pipeline trigger tokens (gitlab-api.md 5.1)
           - {description: deploy, owner: dev}    # owner: a username, or null for a legacy ownerless
                                              # trigger; optional token (default glptt-<40 hex>),

@@ -1,0 +1,216 @@
+"""Job artifacts: downloads, single files, keep, delete (gitlab-api.md 7; checklist 20, 22-25).
+
+Routes (GL:lib/api/ci/job_artifacts.rb), registered by-ref first as there:
+
+======  ====================================================================  ======================
+GET     /projects/:id/jobs/artifacts/:ref_name/download?job=NAME               archive of the latest
+GET     /projects/:id/jobs/artifacts/:ref_name/raw/*artifact_path?job=NAME     SUCCESSFUL pipeline
+GET     /projects/:id/jobs/:job_id/artifacts                                   archive
+GET     /projects/:id/jobs/:job_id/artifacts/*artifact_path                    one entry
+POST    /projects/:id/jobs/:job_id/artifacts/keep                              200, expire_at null
+DELETE  /projects/:id/jobs/:job_id/artifacts                                   204 (Maintainer)
+DELETE  /projects/:id/artifacts                                                202 (Maintainer)
+======  ====================================================================  ======================
+
+GETs work anonymously on public projects and take a job token (``JOB-TOKEN``/``job_token``) of a
+running job; another project's job token is 403 unless that project is in the target's seed key
+``ci_job_token_allowlist`` (project paths).  Reading needs Reporter+ (Guest 403).
+
+Archive answers (``present_carrierwave_file!``, gitlab-api.md 7.3): no archive (never made, failed
+job, expired, erased, deleted) -> 404 ``404 Not Found``; else 200 ``application/octet-stream``,
+``Content-Transfer-Encoding: binary``, ``Content-Disposition: attachment; filename="artifacts.zip";
+filename*=UTF-8''artifacts.zip``, exact ``Content-Length``, streamed from ``Archive.iter_chunks()``
+after the state lock is released.  With the fake-wide setting ``artifacts_redirect`` (seed top-level
+key, or ``POST /-/fake/settings``) the archive is served as object storage does it: 302 to a signed
+URL on the object-storage stand-in, which streams the same bytes and refuses GitLab credentials.
+
+Single files are served by Workhorse from the archive (``send_artifacts_entry``), so they stay 200
+even with object storage; ``artifacts_redirect: all`` redirects them too, for client tests.  Path
+with a ``..`` segment or a NUL -> 400 ``400 Bad request``; by job id without an available archive
+-> 404 ``404 Not Found``; no such entry -> Workhorse's 404, ``text/plain`` ``Not Found`` [INFERRED,
+gitlab-api.md 9].  Entry headers [INFERRED, Workhorse]: ``Content-Type`` from the file extension
+(by ref: sniffed, text is ``text/plain; charset=utf-8``), ``Content-Disposition: attachment;
+filename="<basename>"``.
+"""
+
+import mimetypes
+import posixpath
+
+from . import ci, errors
+from .access import authorize, project_role, user_project
+from .jobs import find_build, render
+from .params import Param, declared
+from .pipelines import can_read_builds
+from .request import Response
+from .router import AUTH_OPTIONAL
+from .state import DEVELOPER, MAINTAINER
+
+BASE = '/api/v4/projects/:id/jobs'
+JOB_ID = Param('job_id', 'integer', required=True)
+JOB_NAME = Param('job', required=True)
+REDIRECT_SETTING = 'artifacts_redirect'
+SNIFF_BYTES = 512
+
+
+def register(router):
+    """Add the artifact routes."""
+    router.add('GET', BASE + '/artifacts/*ref_name/download', download_by_ref, auth=AUTH_OPTIONAL, job_token=True)
+    router.add('GET', BASE + '/artifacts/*ref_name/raw/*artifact_path', file_by_ref, auth=AUTH_OPTIONAL, job_token=True)
+    router.add('GET', BASE + '/:job_id/artifacts', download_archive, auth=AUTH_OPTIONAL, job_token=True)
+    router.add('GET', BASE + '/:job_id/artifacts/*artifact_path', file_by_job, auth=AUTH_OPTIONAL, job_token=True)
+    router.add('POST', BASE + '/:job_id/artifacts/keep', keep_artifacts)
+    router.add('DELETE', BASE + '/:job_id/artifacts', delete_job_artifacts)
+    router.add('DELETE', '/api/v4/projects/:id/artifacts', delete_project_artifacts)
+
+
+def redirect_mode(state):
+    """The ``artifacts_redirect`` setting: False, True (archives) or ``"all"`` (single files too)."""
+    value = state.extra.get(REDIRECT_SETTING, False)
+    return 'all' if value == 'all' else bool(value)
+
+
+# -- access ----------------------------------------------------------------------------------------
+
+
+def _readable_project(call):
+    """``user_project``, the job-token scope, then ``authorize_download_artifacts!`` (read_build)."""
+    project = user_project(call)
+    job = call.identity.job
+    if job is not None and job.pipeline.project is not project:
+        allowed = [str(path).lower() for path in project.extra.get('ci_job_token_allowlist') or []]
+        authorize(job.pipeline.project.full_path.lower() in allowed)
+    authorize(can_read_builds(call, project))
+    return project
+
+
+def latest_successful_build(call, project, ref, name, now):
+    """``latest_successful_build_for_ref!``: the newest SUCCESS pipeline of ``ref``, then its latest
+    job ``name`` with an archive; else 404 ``404 Not found`` (gitlab-api.md 7.2)."""
+    pipelines = [p for p in ci.store(call.state).project_pipelines(project) if p.ref == ref and p.status(now) == 'success']
+    if pipelines:
+        newest = max(pipelines, key=lambda pipeline: (pipeline.created_at, pipeline.id))
+        for job in newest.latest_jobs():
+            if job.name == name and job.archive(now) is not None:
+                return job
+    raise errors.record_not_found()
+
+
+def valid_path(path):
+    """``Gitlab::Ci::Build::Artifacts::Path#valid?``: no NUL byte, no ``..`` segment."""
+    return '\x00' not in path and '..' not in path.split('/')
+
+
+# -- answers ---------------------------------------------------------------------------------------
+
+
+def _redirect(call, produce, size, content_type, headers):
+    """Grape ``redirect`` to a signed object-storage URL holding the same bytes."""
+    url = call.server.storage.put(produce=produce, size=size, content_type=content_type, headers=headers)
+    return Response.text(302, 'This resource has been moved temporarily to %s.' % url, [('Location', url)])
+
+
+def archive_answer(call, archive):
+    """``present_artifacts_file!``: streamed 200, or 302 to object storage."""
+    disposition = ('Content-Disposition', 'attachment; filename="%s"; filename*=UTF-8\'\'%s' % (ci.ARCHIVE_FILENAME, ci.ARCHIVE_FILENAME))
+    if redirect_mode(call.state):
+        return _redirect(call, archive.iter_chunks, archive.size, 'application/octet-stream', [disposition])
+    headers = [('Content-Transfer-Encoding', 'binary'), disposition]
+    return Response(200, headers=headers, content_type='application/octet-stream', stream=archive.iter_chunks(), length=archive.size)
+
+
+def entry_answer(call, archive, path, detect):
+    """Workhorse's ``artifacts-entry``: the entry's bytes, or its 404."""
+    if not valid_path(path):
+        raise errors.bad_request()
+    size = archive.entry_size(path)
+    if size is None:
+        raise errors.ApiError(404, 'Not Found\n', content_type='text/plain; charset=utf-8')
+    content_type = mimetypes.guess_type(path)[0] or 'application/octet-stream'
+    if detect:
+        head = next(iter(archive.iter_entry(path, chunk_size=SNIFF_BYTES)), b'')
+        if b'\x00' not in head:
+            try:
+                head.decode('utf-8')
+                content_type = 'text/plain; charset=utf-8'
+            except UnicodeDecodeError:
+                pass
+    name = posixpath.basename(path.rstrip('/')).replace('"', '\\"')
+    headers = [('Content-Disposition', 'attachment; filename="%s"' % name)]
+    if redirect_mode(call.state) == 'all':
+        return _redirect(call, lambda: archive.iter_entry(path), size, content_type, headers)
+    return Response(200, headers=headers, content_type=content_type, stream=archive.iter_entry(path), length=size)
+
+
+# -- routes ----------------------------------------------------------------------------------------
+
+
+def download_archive(call):
+    """``GET .../jobs/:job_id/artifacts``."""
+    args = declared(call.params, [JOB_ID])
+    project = _readable_project(call)
+    job = find_build(call, project, args['job_id'])
+    archive = job.archive(ci.store(call.state).snapshot())
+    if archive is None:
+        raise errors.not_found()
+    return archive_answer(call, archive)
+
+
+def download_by_ref(call):
+    """``GET .../jobs/artifacts/:ref_name/download?job=NAME``."""
+    args = declared(call.params, [JOB_NAME])
+    project = _readable_project(call)
+    now = ci.store(call.state).snapshot()
+    job = latest_successful_build(call, project, call.params['ref_name'], args['job'], now)
+    return archive_answer(call, job.archive(now))
+
+
+def file_by_job(call):
+    """``GET .../jobs/:job_id/artifacts/*artifact_path``: 404 unless the archive is available."""
+    args = declared(call.params, [JOB_ID])
+    project = _readable_project(call)
+    job = find_build(call, project, args['job_id'])
+    archive = job.archive(ci.store(call.state).snapshot())
+    if archive is None:
+        raise errors.not_found()
+    return entry_answer(call, archive, call.params['artifact_path'], detect=False)
+
+
+def file_by_ref(call):
+    """``GET .../jobs/artifacts/:ref_name/raw/*artifact_path?job=NAME``."""
+    args = declared(call.params, [JOB_NAME])
+    project = _readable_project(call)
+    now = ci.store(call.state).snapshot()
+    job = latest_successful_build(call, project, call.params['ref_name'], args['job'], now)
+    return entry_answer(call, job.archive(now), call.params['artifact_path'], detect=True)
+
+
+def keep_artifacts(call):
+    """``POST .../artifacts/keep``: 200 with the job, ``artifacts_expire_at`` null; no archive -> 404."""
+    args = declared(call.params, [JOB_ID])
+    project = user_project(call)
+    authorize(project_role(call, project) >= DEVELOPER)
+    job = find_build(call, project, args['job_id'])
+    now = ci.store(call.state).snapshot()
+    if job.archive(now) is None:
+        raise errors.not_found()
+    job.kept = True
+    return Response.json(200, render(job, now, call.external_url))
+
+
+def delete_job_artifacts(call):
+    """``DELETE .../jobs/:job_id/artifacts``: Maintainer; 204 (the log stays)."""
+    args = declared(call.params, [JOB_ID])
+    project = user_project(call)
+    authorize(project_role(call, project) >= MAINTAINER)
+    job = find_build(call, project, args['job_id'])
+    job.artifacts_deleted = True
+    return Response.empty(204)
+
+
+def delete_project_artifacts(call):
+    """``DELETE /projects/:id/artifacts``: Maintainer; every archive goes; 202 ``202 Accepted``."""
+    project = user_project(call)
+    authorize(project_role(call, project) >= MAINTAINER)
+    for job in ci.store(call.state).project_jobs(project):
+        job.artifacts_deleted = True
+    return Response.json(202, {'message': '202 Accepted'})

@@ -1,0 +1,556 @@
+"""Pipelines and jobs: the state machine behind pipelines.py, jobs.py and artifacts.py (gitlab-api.md 5-7).
+
+A project's seeded ``ci:`` list is its ``.gitlab-ci.yml``; every pipeline instantiates it::
+
+    ci:
+      - name: build                  # required
+        stage: build                 # default "test"; stages run in the order they first appear
+        duration: 0.3                # seconds of "running" (default 0.3), times the seed's time_scale
+        result: success              # success (default) | failed (failure_reason script_failure)
+        fail_if_variable: FAIL       # fail anyway when the pipeline has this variable, non-empty
+        when: on_success             # on_success (default) | manual | always
+        allow_failure: false         # default false, but true for manual jobs (as in GitLab)
+        log: "compiling\\n"           # the job log; revealed in proportion to the elapsed running time
+        log_size: 1048576            # pad the log with generated 80-byte lines up to this many bytes
+        artifacts:                   # archive entries (archive.py): {path, content} or {path, size}
+          - {path: dist/app.bin, size: 1048576}
+        artifacts_expire_in: 3600    # seconds after the job finished; null = never; default 30 days
+
+Other seed keys of the CI work: top level ``time_scale`` (default 1; multiplies every duration and
+delay of new pipelines) and ``artifacts_redirect`` (artifacts.py), both also settable through
+``POST /-/fake/settings``; per project ``tags`` (refs besides branches), ``public_builds`` (default
+true), ``pipeline_variables_minimum_override_role`` (pipelines.py) and ``ci_job_token_allowlist``
+(artifacts.py).
+
+Time moves lazily: nothing runs in the background.  Each job keeps the moments of the events that
+happened to it (queued, canceled, skipped ...) and derives its status from them and the clock;
+``Pipeline.settle(now)`` replays stage processing up to ``now`` with the exact moments at which it
+would have happened, so a client that polls rarely sees the same history as one that polls often.
+The clock is ``state.clock`` when a test sets one (any callable returning epoch seconds), else
+``time.time``.
+
+What GitLab does and this follows (gitlab-api.md 6.1, 6.7; GL:Ci::HasStatus,
+Gitlab::Ci::Status::Composite, Ci::ProcessBuildService, Ci::RetryJobService):
+
+* a new pipeline is ``created``: GitLab processes it asynchronously, so the create answer shows every
+  job ``created``; ``PROCESS_SECONDS`` later its first stage is processed;
+* a stage is processed when every job of the earlier stages is complete (``manual`` jobs that are
+  allowed to fail count as ignored); the composite status of those jobs decides: ``on_success`` and
+  ``manual`` jobs run on success or skipped, ``always`` also on failed, anything else is skipped;
+* a processed job is ``pending`` for ``PENDING_SECONDS``, ``running`` for its duration, then its
+  result; a processed manual job is ``manual`` until played;
+* a blocking manual job (``allow_failure: false``) keeps later stages ``created`` and the pipeline
+  ``manual``;
+* the pipeline's status is the composite status of its latest (not retried) jobs.
+"""
+
+import datetime
+import hashlib
+import json
+import secrets
+import time
+
+from .archive import Archive
+from .state import SeedError
+
+PENDING_SECONDS = 0.1          # how long a processed job waits for a runner
+PROCESS_SECONDS = 0.05         # how long a new pipeline stays unprocessed (Sidekiq's delay)
+DEFAULT_DURATION = 0.3
+DEFAULT_STAGE = 'test'
+DEFAULT_EXPIRE_IN = 30 * 24 * 3600     # the instance default "30 days" (default_artifacts_expire_in)
+ARCHIVE_FILENAME = 'artifacts.zip'
+JOB_TOKEN_PREFIX = 'glcbt-'
+ZERO_SHA = '0' * 40
+
+# gitlab-api.md 6.1 (Ci::HasStatus).
+STATUSES = ('created', 'waiting_for_resource', 'preparing', 'waiting_for_callback', 'pending', 'running', 'success', 'failed',
+            'canceling', 'canceled', 'skipped', 'manual', 'scheduled')
+COMPLETED = ('success', 'failed', 'canceled', 'skipped')
+ACTIVE = ('waiting_for_resource', 'preparing', 'waiting_for_callback', 'pending', 'running')
+CANCELABLE = ('created', 'waiting_for_resource', 'preparing', 'waiting_for_callback', 'pending', 'running', 'manual', 'scheduled')
+RETRYABLE = ('success', 'failed', 'canceled', 'canceling')
+PASSED_WITH_WARNINGS = ('failed', 'canceled')
+IGNORED = ('manual',)
+WHEN_VALUES = ('on_success', 'manual', 'always')
+RESULTS = ('success', 'failed')
+# Ci::ProcessBuildService#valid_statuses_for_processable (stage-based, not DAG).
+RUNS_AFTER = {'on_success': ('success', 'skipped'), 'manual': ('success', 'skipped'), 'always': ('success', 'failed', 'skipped')}
+
+# Generated log lines: 80 bytes each, numbered, so any prefix can be produced without the rest.
+LOG_LINE = 80
+_FILLER = 'the fake runner is busy: lorem ipsum dolor sit amet, consectetur adipiscing'.ljust(LOG_LINE - 9)[:LOG_LINE - 9]
+LOG_CHUNK_LINES = 1024
+
+
+def iso(moment):
+    """Epoch seconds (or None) in GitLab's JSON format: ``2024-07-01T10:00:00.123Z``."""
+    if moment is None:
+        return None
+    return datetime.datetime.fromtimestamp(moment, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3] + 'Z'
+
+
+def composite(pairs):
+    """``Gitlab::Ci::Status::Composite#status`` of ``(status, allow_failure)`` pairs; None when empty."""
+    found = set()
+    for status, allow_failure in pairs:
+        if allow_failure and status in PASSED_WITH_WARNINGS:
+            found.add('success_with_warnings')
+        elif allow_failure and status in IGNORED:
+            found.add('ignored')
+        else:
+            found.add(status)
+    if not found:
+        return None
+
+    def only(*names):
+        return found <= set(names)
+
+    def any_of(*names):
+        return bool(found & set(names))
+
+    ordered = [
+        (only('skipped', 'ignored'), 'skipped'),
+        (only('success', 'skipped', 'success_with_warnings', 'ignored'), 'success'),
+        (only('created', 'success_with_warnings', 'ignored'), 'created'),
+        (only('preparing', 'success_with_warnings', 'ignored'), 'preparing'),
+        (only('canceled', 'success', 'skipped', 'success_with_warnings', 'ignored'), 'canceled'),
+        (only('pending', 'created', 'skipped', 'success_with_warnings', 'ignored'), 'pending'),
+        (any_of('running', 'pending'), 'running'),
+        (any_of('waiting_for_resource'), 'waiting_for_resource'),
+        (any_of('manual'), 'manual'),
+        (any_of('scheduled'), 'scheduled'),
+        (any_of('preparing'), 'preparing'),
+        (any_of('created'), 'running'),
+    ]
+    return next((status for matched, status in ordered if matched), 'failed')
+
+
+def fake_sha(project, ref):
+    """A stable 40-hex commit id per project and ref (the fake has no repository)."""
+    return hashlib.sha1(('%s\n%s' % (project.full_path, ref)).encode('utf-8'), usedforsecurity=False).hexdigest()
+
+
+def project_tags(project):
+    """The project's tags: seed key ``tags`` (a list of names), default none."""
+    return [str(tag) for tag in project.extra.get('tags') or []]
+
+
+def ref_exists(project, ref):
+    """Whether ``ref`` names a branch or a tag of the project (``Validate::Repository``)."""
+    return ref in project.branches or ref in project_tags(project)
+
+
+class JobSpec:
+    """One entry of a project's ``ci:`` list, validated."""
+
+    def __init__(self, data, where):
+        if not isinstance(data, dict) or not isinstance(data.get('name'), str) or not data['name']:
+            raise SeedError('%s: every ci job needs a name' % where)
+        self.name = data['name']
+        where = '%s: %s' % (where, self.name)
+        self.stage = str(data.get('stage') or DEFAULT_STAGE)
+        self.duration = data.get('duration', DEFAULT_DURATION)
+        if isinstance(self.duration, bool) or not isinstance(self.duration, (int, float)) or self.duration < 0:
+            raise SeedError('%s: duration must be a number of seconds' % where)
+        self.result = data.get('result', 'success')
+        if self.result not in RESULTS:
+            raise SeedError('%s: result must be one of %s' % (where, ', '.join(RESULTS)))
+        self.fail_if_variable = data.get('fail_if_variable')
+        self.when = data.get('when', 'on_success')
+        if self.when not in WHEN_VALUES:
+            raise SeedError('%s: when must be one of %s' % (where, ', '.join(WHEN_VALUES)))
+        self.allow_failure = bool(data.get('allow_failure', self.when == 'manual'))
+        self.log = Log(str(data.get('log') or ''), data.get('log_size'), where)
+        try:
+            self.archive = Archive(data['artifacts']) if data.get('artifacts') else None
+        except (TypeError, ValueError) as exc:
+            raise SeedError('%s: artifacts: %s' % (where, exc)) from None
+        self.expire_in = data.get('artifacts_expire_in', DEFAULT_EXPIRE_IN)
+        if self.expire_in is not None and (isinstance(self.expire_in, bool) or not isinstance(self.expire_in, (int, float))):
+            raise SeedError('%s: artifacts_expire_in must be seconds or null' % where)
+
+
+def job_specs(project):
+    """The project's ``ci:`` list as JobSpecs (SeedError when malformed)."""
+    where = 'projects: %s: ci' % project.full_path
+    if not isinstance(project.ci, list):
+        raise SeedError('%s must be a list of jobs' % where)
+    return [JobSpec(item, where) for item in project.ci]
+
+
+class Log:
+    """A job log: literal text, padded with generated lines up to ``size`` bytes; streamed, never built."""
+
+    def __init__(self, text, size, where):
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+            raise SeedError('%s: log_size must be a number of bytes' % where)
+        self.head = text.encode('utf-8')
+        self.size = max(len(self.head), size or 0)
+
+    @staticmethod
+    def _line(number):
+        return ('%07d %s\n' % (number, _FILLER)).encode('ascii')
+
+    def _generated(self, start, end):
+        """Bytes ``start:end`` of the generated part, in pieces of at most LOG_CHUNK_LINES lines."""
+        first, last = start // LOG_LINE, (end - 1) // LOG_LINE
+        for block in range(first, last + 1, LOG_CHUNK_LINES):
+            numbers = range(block, min(block + LOG_CHUNK_LINES, last + 1))
+            data = b''.join(self._line(number) for number in numbers)
+            base = block * LOG_LINE
+            yield data[max(0, start - base):end - base]
+
+    def iter_prefix(self, length):
+        """The first ``length`` bytes, as chunks."""
+        head = self.head[:length]
+        if head:
+            yield head
+        if length > len(self.head):
+            yield from self._generated(0, length - len(self.head))
+
+
+class CiStore:
+    """Every pipeline and job of the fake; lives in ``state.extensions['ci']`` (reset with the state)."""
+
+    def __init__(self, state):
+        self.state = state
+        self.pipelines = {}      # id -> Pipeline, in creation order
+        self.jobs = {}           # id -> Job, in creation order
+        self._iids = {}          # project id -> last pipeline iid
+
+    def now(self):
+        """The current time (epoch seconds) from the injectable clock."""
+        return getattr(self.state, 'clock', time.time)()
+
+    @property
+    def scale(self):
+        """Seed ``time_scale``: multiplies durations and delays of new pipelines."""
+        return float(self.state.extra.get('time_scale', 1) or 1)
+
+    def snapshot(self):
+        """Settle every pipeline at one instant and return it, so an answer is self-consistent."""
+        now = self.now()
+        for pipeline in self.pipelines.values():
+            pipeline.settle(now)
+        return now
+
+    def next_iid(self, project):
+        """The next per-project pipeline ``iid``."""
+        self._iids[project.id] = self._iids.get(project.id, 0) + 1
+        return self._iids[project.id]
+
+    def project_pipelines(self, project):
+        """The project's pipelines, oldest first."""
+        return [p for p in self.pipelines.values() if p.project is project]
+
+    def project_jobs(self, project):
+        """The project's jobs (retried ones included), oldest first."""
+        return [j for j in self.jobs.values() if j.pipeline.project is project]
+
+    def delete_pipeline(self, pipeline):
+        """Forget a pipeline, its jobs and their tokens."""
+        for job in pipeline.jobs:
+            self.jobs.pop(job.id, None)
+            self.state.job_tokens.pop(job.token, None)
+        self.pipelines.pop(pipeline.id, None)
+
+
+def store(state):
+    """The CiStore of ``state`` (created on first use, dropped by a reset)."""
+    found = state.extensions.get('ci')
+    if found is None:
+        found = state.extensions['ci'] = CiStore(state)
+    return found
+
+
+class Pipeline:
+    """One pipeline: its jobs (retried ones included) and the stage-processing cursor."""
+
+    def __init__(self, ci, project, ref, source, user, variables, specs, now, trigger=None, inputs=None, failure=None):
+        state = ci.state
+        self.ci = ci
+        self.id = state.next_id('pipeline')
+        self.iid = ci.next_iid(project)
+        self.project = project
+        self.ref = ref
+        self.tag = ref in project_tags(project) and ref not in project.branches
+        self.sha = fake_sha(project, ref)
+        self.before_sha = ZERO_SHA
+        self.source = source
+        self.user = user
+        self.variables = variables
+        self.trigger = trigger
+        self.inputs = inputs or {}
+        self.failure = failure      # a config error: the pipeline is persisted as failed, without jobs
+        self.scale = ci.scale
+        self.created_at = now
+        self.process_at = now + PROCESS_SECONDS * self.scale
+        self.stages = []
+        for spec in specs:
+            if spec.stage not in self.stages:
+                self.stages.append(spec.stage)
+        self.jobs = [Job(self, spec, self.stages.index(spec.stage), user, now) for spec in specs]
+        self.processed = 0         # stages before this index have been processed
+        ci.pipelines[self.id] = self
+
+    def latest_jobs(self):
+        """The jobs that were not retried."""
+        return [job for job in self.jobs if not job.retried]
+
+    def settle(self, now):
+        """Process every stage whose turn came by ``now``, at the moment it came."""
+        if now < self.process_at:
+            return
+        while self.processed < len(self.stages):
+            index = self.processed
+            earlier = [job for job in self.latest_jobs() if job.stage_index < index]
+            before = composite([(job.status(now), job.allow_failure) for job in earlier]) or 'success'
+            if before not in COMPLETED:
+                return
+            moment = max([self.process_at] + [job.finished_at(now) for job in earlier if job.finished_at(now) is not None])
+            for job in self.latest_jobs():
+                if job.stage_index == index and job.base == 'created':
+                    job.process(before, moment)
+            self.processed += 1
+
+    def status(self, now):
+        """The composite status of the latest jobs (gitlab-api.md 6.1)."""
+        if self.failure:
+            return 'failed'
+        return composite([(job.status(now), job.allow_failure) for job in self.latest_jobs()]) or 'created'
+
+    def started_at(self, now):
+        """When the first job started, or None."""
+        times = [job.started_at(now) for job in self.latest_jobs() if job.started_at(now) is not None]
+        return min(times) if times else None
+
+    def finished_at(self, now):
+        """When the pipeline completed (its status is complete), or None."""
+        if self.failure:
+            return self.created_at
+        if self.status(now) not in COMPLETED:
+            return None
+        times = [job.finished_at(now) for job in self.latest_jobs() if job.finished_at(now) is not None]
+        return max(times) if times else None
+
+    def updated_at(self, now):
+        """The latest change at or before ``now``."""
+        times = [self.created_at] + [moment for job in self.jobs for moment in job.event_times(now)]
+        return max(times)
+
+    def cancel(self, now):
+        """``Ci::CancelPipelineService``: cancel every cancelable latest job."""
+        for job in self.latest_jobs():
+            job.cancel(now)
+
+    def retry_job(self, job, user, now, variables=None, enqueue=True):
+        """``Ci::RetryJobService``: a new job of the same spec; later skipped jobs are reset.
+
+        The job API retries with ``enqueue_if_actionable`` (even a manual job is enqueued at once);
+        a pipeline retry clones without it (``enqueue=False``) and lets stage processing decide.
+        """
+        new = Job(self, job.spec, job.stage_index, user, now)
+        new.variables = list(variables) if variables else list(job.variables)
+        job.retried = True
+        self.jobs.append(new)
+        # ResetSkippedJobsService: skipped jobs of later stages are processed again.
+        for other in self.latest_jobs():
+            if other.stage_index > job.stage_index and other.status(now) == 'skipped':
+                other.reset()
+        if enqueue:
+            new.enqueue(now)
+            self.processed = min(self.processed, job.stage_index + 1)
+        else:
+            self.processed = min(self.processed, job.stage_index)
+        self.process_at = max(self.process_at, now)     # processing resumes now, not in the past
+        return new
+
+
+class Job:
+    """One build.  ``base`` is the last event's state; ``status(now)`` adds the passing of time."""
+
+    def __init__(self, pipeline, spec, stage_index, user, now):
+        ci = pipeline.ci
+        self.ci = ci
+        self.id = ci.state.next_id('job')
+        self.pipeline = pipeline
+        self.spec = spec
+        self.name = spec.name
+        self.stage = spec.stage
+        self.stage_index = stage_index
+        self.when = spec.when
+        self.allow_failure = spec.allow_failure
+        self.result = spec.result
+        if spec.fail_if_variable and any(v['key'] == spec.fail_if_variable and v['value'] for v in pipeline.variables):
+            self.result = 'failed'
+        self.user = user
+        self.created_at = now
+        self.base = 'created'      # created | manual | skipped | queued | canceled
+        self.changed_at = None     # moment of the last manual/skipped/canceled event
+        self.queued_at = None
+        self.canceled_at = None
+        self.retried = False
+        self.variables = []        # job_variables_attributes of a play: [{key, value}]
+        self.erased_at = None
+        self.erased_by = None
+        self.artifacts_deleted = False
+        self.kept = False
+        self.token = JOB_TOKEN_PREFIX + secrets.token_hex(20)
+        ci.jobs[self.id] = self
+        ci.state.job_tokens[self.token] = self
+
+    # -- events -------------------------------------------------------------------------------
+
+    def process(self, before, moment):
+        """Stage processing reached this job at ``moment``; ``before`` is the earlier jobs' status."""
+        if before not in RUNS_AFTER[self.when]:
+            self.base, self.changed_at = 'skipped', moment
+        elif self.when == 'manual':
+            self.base, self.changed_at = 'manual', moment
+        else:
+            self.enqueue(moment)
+
+    def enqueue(self, moment):
+        """Pending from ``moment`` on, running after PENDING_SECONDS, done after the duration."""
+        self.base = 'queued'
+        self.queued_at = moment
+        self.canceled_at = None
+        self.changed_at = moment
+
+    def reset(self):
+        """Back to ``created`` (ResetSkippedJobsService)."""
+        self.base, self.changed_at = 'created', None
+
+    def cancel(self, now):
+        """Cancel when cancelable; a finished job is left as it is (gitlab-api.md 6.7)."""
+        if self.status(now) in CANCELABLE:
+            self.base = 'canceled'
+            self.canceled_at = now
+            self.changed_at = now
+
+    # -- derived state ------------------------------------------------------------------------
+
+    @property
+    def pending_seconds(self):
+        """Time between enqueue and start."""
+        return PENDING_SECONDS * self.pipeline.scale
+
+    @property
+    def duration_seconds(self):
+        """Time between start and finish."""
+        return self.spec.duration * self.pipeline.scale
+
+    def started_at(self, now):
+        """When a runner picked the job up, or None."""
+        if self.queued_at is None:
+            return None
+        start = self.queued_at + self.pending_seconds
+        limit = now if self.canceled_at is None else min(now, self.canceled_at)
+        return start if start <= limit else None
+
+    def _natural_end(self):
+        return self.queued_at + self.pending_seconds + self.duration_seconds
+
+    def status(self, now):
+        """The status at ``now`` (the pipeline must have been settled at ``now``)."""
+        if self.base != 'queued':
+            return self.base
+        if now < self.queued_at + self.pending_seconds:
+            return 'pending'
+        if now < self._natural_end():
+            return 'running'
+        return self.result
+
+    @property
+    def running(self):
+        """Whether the job runs right now: its job token works only then (gitlab-api.md 1.1)."""
+        now = self.ci.snapshot()
+        return self.status(now) == 'running'
+
+    def finished_at(self, now):
+        """When the job reached success, failed or canceled, or None."""
+        if self.base == 'canceled':
+            return self.canceled_at
+        if self.base == 'queued' and now >= self._natural_end():
+            return self._natural_end()
+        return None
+
+    def duration(self, now):
+        """Seconds spent running (so far), or None."""
+        start = self.started_at(now)
+        if start is None:
+            return None
+        end = self.finished_at(now)
+        return (end if end is not None else now) - start
+
+    def queued_duration(self, now):
+        """Seconds spent pending (so far), or None."""
+        if self.queued_at is None:
+            return None
+        start = self.started_at(now)
+        if start is not None:
+            return start - self.queued_at
+        end = self.canceled_at if self.canceled_at is not None else now
+        return end - self.queued_at
+
+    def event_times(self, now):
+        """Every transition moment at or before ``now`` (for the pipeline's ``updated_at``)."""
+        times = [self.changed_at, self.started_at(now), self.finished_at(now), self.erased_at]
+        return [moment for moment in times if moment is not None and moment <= now]
+
+    def log_length(self, now):
+        """Bytes of the log written by ``now``: proportional to the running time, all once finished."""
+        if self.erased_at is not None:
+            return 0
+        start = self.started_at(now)
+        if start is None:
+            return 0
+        end = now if self.canceled_at is None else min(now, self.canceled_at)
+        if end >= self._natural_end() or self.duration_seconds <= 0:
+            return self.spec.log.size
+        return int(self.spec.log.size * (end - start) / self.duration_seconds)
+
+    def archive(self, now):
+        """The artifacts ``Archive`` if the job has one now (uploaded on success, not erased, deleted
+        or expired), else None."""
+        if self.spec.archive is None or self.status(now) != 'success':
+            return None
+        if self.erased_at is not None or self.artifacts_deleted:
+            return None
+        expire_at = self.artifacts_expire_at(now)
+        if expire_at is not None and expire_at <= now:
+            return None
+        return self.spec.archive
+
+    def artifacts_expire_at(self, now):
+        """``finished_at + artifacts_expire_in``; None when kept, erased, never expiring or without artifacts."""
+        if self.spec.archive is None or self.kept or self.erased_at is not None or self.artifacts_deleted:
+            return None
+        finished = self.finished_at(now)
+        if finished is None or self.spec.expire_in is None or self.status(now) != 'success':
+            return None
+        return finished + self.spec.expire_in
+
+    def has_trace(self, now):
+        """Whether the finished job has a (non-empty) log artifact."""
+        return self.status(now) in COMPLETED and self.log_length(now) > 0
+
+    def erasable(self, now):
+        """``Ci::Build#erasable?``: complete, and artifacts or a log to erase."""
+        return self.status(now) in COMPLETED and (self.archive(now) is not None or self.has_trace(now))
+
+    def retryable(self, now):
+        """``Ci::Processable#retryable?``: the latest try, and success, failed or canceled."""
+        return not self.retried and self.status(now) in RETRYABLE
+
+    def playable(self, now):
+        """``Ci::Build#playable?``: a manual job that is ``manual`` or retryable."""
+        return self.when == 'manual' and not self.retried and (self.status(now) in ('manual', 'scheduled') or self.retryable(now))
+
+
+def payload_json(params):
+    """``params.to_json`` as ActiveSupport writes it (no spaces; ``<``, ``>``, ``&`` escaped)."""
+    text = json.dumps(params, separators=(',', ':'), ensure_ascii=False)
+    for char, escaped in (('<', '\\u003c'), ('>', '\\u003e'), ('&', '\\u0026'), ('\u2028', '\\u2028'), ('\u2029', '\\u2029')):
+        text = text.replace(char, escaped)
+    return text
