@@ -23,14 +23,15 @@ else
     for _ in $(seq 100); do grep -q '^URL=' "$out" && break; sleep 0.1; done
     GITLAB_URL=$(sed -n 's/^URL=//p' "$out")
     [ -n "$GITLAB_URL" ] || { cat "$out"; echo "the fake GitLab did not start" >&2; exit 1; }
-    export GITLAB_URL GITLAB_TOKEN=glpat-root-000000000000 GITLAB_PROJECT=demo/web
+    export GITLAB_URL GITLAB_TOKEN=glpat-root-000000000000 GITLAB_PROJECT=demo/web DEMO_DIR="$tree/downloads"
     echo "== demo against the bundled fake GitLab at $GITLAB_URL (project $GITLAB_PROJECT)"
 fi
 export ANSIBLE_COLLECTIONS_PATH="$tree"
 
-echo "== first run: configures everything"
+echo "== the whole story: configure variables and a trigger, run a pipeline with it, wait,"
+echo "   play the manual deploy job, download the build artifact, show the log tail"
 ansible-playbook cicd.gitlab.demo
 echo
-echo "== second run: nothing left to change (expect changed=0)"
-ansible-playbook cicd.gitlab.demo | tee "$tree/second.log"
+echo "== the configuration again: nothing left to change (expect changed=0)"
+ansible-playbook cicd.gitlab.configure | tee "$tree/second.log"
 grep -Eq 'changed=0 ' "$tree/second.log" || { echo "the second run changed something" >&2; exit 1; }
