@@ -157,8 +157,8 @@ def test_wait_on_a_failed_job_fails_with_its_log_tail(gitlab):
 
 
 def test_wait_on_a_failed_pipeline_names_the_job_and_its_log(gitlab):
-    with_project(gitlab, path='acme/broken', ci=[{'name': 'compile', 'stage': 'build', 'duration': 0.2, 'result': 'failed',
-                                                    'log': 'step 1\nerror: the widget is broken\n'}])
+    compile_job = {'name': 'compile', 'stage': 'build', 'duration': 0.2, 'result': 'failed', 'log': 'step 1\nerror: the widget is broken\n'}
+    with_project(gitlab, path='acme/broken', ci=[compile_job])
     failure = failed(gitlab, {'test_project': 'acme/broken', 'test_state': 'run', 'test_ref': 'main', 'test_wait': True})
     assert 'compile' in failure['msg'] and 'error: the widget is broken' in failure['msg']
 
