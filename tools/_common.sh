@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the tools/*.sh scripts (sourced, not run).
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${VENV:-$ROOT/.venv}

@@ -3,6 +3,7 @@
 # against the bundled fake GitLab, or against a real GitLab when GITLAB_URL and GITLAB_TOKEN are set
 # (then GITLAB_PROJECT names the project to use).
 set -euo pipefail
+# shellcheck source=tools/_common.sh
 source "$(dirname "$0")/_common.sh"
 tree=$(link_tree)
 fake_pid=

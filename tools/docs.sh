@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the collection tarball, install it, and render every module's documentation.
 set -euo pipefail
+# shellcheck source=tools/_common.sh
 source "$(dirname "$0")/_common.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

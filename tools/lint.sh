@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ansible-lint (production profile) over the collection, fully offline.
 set -euo pipefail
+# shellcheck source=tools/_common.sh
 source "$(dirname "$0")/_common.sh"
 tree=$(link_tree)
 trap 'rm -rf "$tree"' EXIT

@@ -2,6 +2,7 @@
 # ansible-test sanity on a copy of the checkout laid out as ansible_collections/cicd/gitlab
 # (ansible-test only runs from such a path), with no ignore entries.
 set -euo pipefail
+# shellcheck source=tools/_common.sh
 source "$(dirname "$0")/_common.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
