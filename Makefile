@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: test demo venv pytest lint sanity docs clean
+.PHONY: test demo bench venv pytest lint sanity docs clean
 
 $(STAMP): tests/requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ docs: venv
 
 demo: venv
 	tools/demo.sh
+
+bench: venv
+	tools/bench.sh
 
 clean:
 	rm -rf $(VENV) .ansible collections tests/output dist

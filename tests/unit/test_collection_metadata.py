@@ -37,7 +37,7 @@ def test_galaxy_metadata():
     assert galaxy['license'] == ['GPL-3.0-or-later']
     assert galaxy['dependencies'] == {}
     assert 'tools' in galaxy['tags']
-    for litter in ('.venv', '.ansible', 'tests/output', '.pytest_cache', 'collections', '*.tar.gz'):
+    for litter in ('.venv', '.ansible', 'tests/output', '.pytest_cache', 'collections', '*.tar.gz', 'benchmarks'):
         assert litter in galaxy['build_ignore']
 
 

@@ -1,0 +1,653 @@
+# -*- coding: utf-8 -*-
+# Copyright: cicd.gitlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmarks of ``cicd.gitlab.gitlab_ci_job``: artifact downloads and waiting, against the bundled fake.
+
+Run with ``make bench`` (tools/bench.sh). Writes ``benchmarks/RESULTS.md`` and the raw samples to
+``benchmarks/output/`` (git-ignored). Everything else (seed, playbooks, downloads, the interpreter
+wrapper, a temporary ``ansible_collections`` tree) lives in a temporary directory removed at the end.
+
+What is measured, in one run of the fake GitLab seeded with generated projects:
+
+1. Peak RSS of the module process for artifact archives of 10 MiB, 100 MiB and 1 GiB (and a tiny
+   one, the baseline): ``ansible_python_interpreter`` is a wrapper that runs the real Python as a
+   child and records ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` once it has exited.
+2. Download throughput of the collection's HTTP client (``GitLabClient.download_artifacts``, timed
+   in-process) against ``curl`` fetching the same URL from the same fake, interleaved run by run;
+   the whole ``ansible-playbook`` task is timed too, for context.
+3. Wait latency: a job that runs for a known time is started, the module waits for it with
+   ``wait: true, poll_interval: 1``; latency is the module process's exit time minus the job's
+   ``finished_at`` on the fake (both clocks on this machine).
+"""
+
+import argparse
+import datetime
+import hashlib
+import importlib
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+import yaml
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
+MIB = 1 << 20
+TOKEN = 'glpat-bench-00000000000000'
+PROJECT = 'bench/artifacts'
+SLOW_PROJECT = 'bench/slow'
+SLOW_SECONDS = 3
+POLL_INTERVAL = 1
+WAIT_TIMEOUT = 120
+# Start offsets of the waiting module, so the job finishes at different points of a poll interval.
+WAIT_OFFSETS = (0.0, 0.3, 0.6, 0.9, 1.2)
+# (job name, label, bytes of the one generated file in the archive); the tiny one is the baseline.
+SIZES = (('tiny', 'tiny (2 B file)', None), ('a10m', '10 MiB', 10 * MIB), ('a100m', '100 MiB', 100 * MIB), ('a1g', '1 GiB', 1024 * MIB))
+RATIO_SIZES = ('a100m', 'a1g')
+MEMORY_LIMIT_MIB = 100
+FLAT_MIB = 10
+RATIO_TARGET = 0.8
+WAIT_SLACK = 0.5
+
+WRAPPER = '''#!{python}
+"""ansible_python_interpreter of the benchmark: run the module with the real Python, record its peak RSS."""
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+start = time.time()
+child = subprocess.run([{python!r}] + sys.argv[1:], stdout=subprocess.PIPE, check=False)
+end = time.time()
+probe = dict(start=start, end=end, rc=child.returncode, maxrss_kib=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+             stdout=child.stdout.decode('utf-8', 'replace'))
+with open(os.environ['CICD_BENCH_PROBE'], 'a', encoding='utf-8') as handle:
+    handle.write(json.dumps(probe) + '\\n')
+sys.stdout.buffer.write(child.stdout)
+sys.stdout.flush()
+sys.exit(child.returncode)
+'''
+
+
+class BenchError(Exception):
+    """The benchmark could not measure something."""
+
+
+# ---- set-up ------------------------------------------------------------------------------------
+
+def bench_seed():
+    """The fake's seed: one project whose pipeline makes every archive, one with a slow job."""
+    jobs = []
+    for name, dummy, size in SIZES:
+        entry = {'path': 'tiny.txt', 'content': 'x\n'} if size is None else {'path': 'blob-%s.bin' % name, 'size': size}
+        jobs.append({'name': name, 'stage': 'build', 'duration': 0, 'artifacts': [entry]})
+    return {
+        'users': [{'username': 'root', 'token': TOKEN, 'admin': True}],
+        'groups': [{'path': 'bench'}],
+        'projects': [
+            {'path': PROJECT, 'ci': jobs},
+            {'path': SLOW_PROJECT, 'ci': [{'name': 'sleep', 'duration': SLOW_SECONDS, 'log': 'sleeping\n'}]},
+        ],
+    }
+
+
+def collection_tree(base):
+    """``base/ansible_collections/cicd/gitlab`` linking to this checkout; returns ``base``."""
+    os.makedirs(os.path.join(base, 'ansible_collections', 'cicd'))
+    os.symlink(ROOT, os.path.join(base, 'ansible_collections', 'cicd', 'gitlab'))
+    return base
+
+
+class Fake:
+    """The bundled fake GitLab in a child process."""
+
+    def __init__(self, seed_file, log_file):
+        self.log_file = log_file
+        with open(log_file, 'w', encoding='utf-8') as handle:
+            self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
+                [sys.executable, '-m', 'tests.fake_gitlab', '--port', '0', '--seed', seed_file],
+                cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
+        self.url = None
+        for dummy in range(200):
+            with open(log_file, encoding='utf-8') as handle:
+                found = re.search(r'^URL=(\S+)$', handle.read(), re.M)
+            if found:
+                self.url = found.group(1)
+                break
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        if not self.url:
+            self.stop()
+            with open(log_file, encoding='utf-8') as handle:
+                raise BenchError('the fake GitLab did not start:\n' + handle.read())
+        self.session = requests.Session()
+        self.session.headers['PRIVATE-TOKEN'] = TOKEN
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def api(self, method, path, **kwargs):
+        response = self.session.request(method, self.url + '/api/v4/' + path, timeout=30, **kwargs)
+        if response.status_code >= 300:
+            raise BenchError('%s %s: %s %s' % (method, path, response.status_code, response.text[:300]))
+        return response.json()
+
+    def start_pipeline(self, project):
+        """Start a pipeline on main; returns its jobs by name (as created)."""
+        encoded = requests.utils.quote(project, safe='')
+        pipeline = self.api('POST', 'projects/%s/pipeline' % encoded, params={'ref': 'main'})
+        jobs = self.api('GET', 'projects/%s/pipelines/%s/jobs' % (encoded, pipeline['id']))
+        return {job['name']: job for job in jobs}
+
+    def job(self, project, job_id):
+        return self.api('GET', 'projects/%s/jobs/%s' % (requests.utils.quote(project, safe=''), job_id))
+
+    def wait_finished(self, project, job_ids, timeout=60):
+        """Poll until every job has finished; returns them by id."""
+        deadline = time.monotonic() + timeout
+        while True:
+            jobs = {job_id: self.job(project, job_id) for job_id in job_ids}
+            if all(job['status'] in ('success', 'failed', 'canceled', 'skipped') for job in jobs.values()):
+                return jobs
+            if time.monotonic() > deadline:
+                raise BenchError('jobs did not finish: %s' % {k: v['status'] for k, v in jobs.items()})
+            time.sleep(0.05)
+
+
+def epoch(stamp):
+    """GitLab's ``2024-07-01T10:00:00.123Z`` as epoch seconds."""
+    moment = datetime.datetime.strptime(stamp, '%Y-%m-%dT%H:%M:%S.%fZ')
+    return moment.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+# ---- the three ways of downloading -------------------------------------------------------------
+
+class Bench:
+    """Holds the fake, the temporary directory and the collection's modules for the measurements."""
+
+    def __init__(self, fake, work, collections):
+        self.fake = fake
+        self.work = work
+        self.collections = collections
+        self.downloads = os.path.join(work, 'downloads')
+        os.makedirs(self.downloads)
+        self.probe_file = os.path.join(work, 'probe.jsonl')
+        self.wrapper = os.path.join(work, 'python-wrapper')
+        with open(self.wrapper, 'w', encoding='utf-8') as handle:
+            handle.write(WRAPPER.format(python=sys.executable))
+        os.chmod(self.wrapper, 0o755)
+        self.playbook = os.path.join(work, 'job.yml')
+        play = [{
+            'name': 'Benchmark play', 'hosts': 'localhost', 'gather_facts': False,
+            'tasks': [{'name': 'Run gitlab_ci_job', 'cicd.gitlab.gitlab_ci_job': '{{ bench_args }}'}],
+        }]
+        with open(self.playbook, 'w', encoding='utf-8') as handle:
+            yaml.safe_dump(play, handle, sort_keys=False)
+        sys.path.insert(0, collections)
+        self.client_module = importlib.import_module('ansible_collections.cicd.gitlab.plugins.module_utils._client')
+        self.jobs_logic = importlib.import_module('ansible_collections.cicd.gitlab.plugins.module_utils._jobs')
+        self.curl = shutil.which('curl')
+
+    def artifacts_url(self, job_id):
+        return '%s/api/v4/projects/%s/jobs/%s/artifacts' % (self.fake.url, requests.utils.quote(PROJECT, safe=''), job_id)
+
+    def clean_downloads(self):
+        for name in os.listdir(self.downloads):
+            os.unlink(os.path.join(self.downloads, name))
+
+    def warm_up(self, job_id):
+        """Fetch an archive once, untimed, so no side pays for the fake's first generation of it."""
+        with self.fake.session.get(self.artifacts_url(job_id), stream=True, timeout=60) as response:
+            for dummy in response.iter_content(MIB):
+                pass
+
+    def run_curl(self, job_id, size):
+        """curl's own transfer time (``time_total``) in seconds."""
+        dest = os.path.join(self.downloads, 'curl.zip')
+        proc = subprocess.run([self.curl, '-s', '-S', '-f', '-o', dest, '-H', 'PRIVATE-TOKEN: ' + TOKEN,
+                               '-w', '%{time_total} %{size_download}', self.artifacts_url(job_id)],
+                              capture_output=True, text=True, check=False)
+        self.clean_downloads()
+        if proc.returncode != 0:
+            raise BenchError('curl failed (%s): %s' % (proc.returncode, proc.stderr))
+        seconds, got = proc.stdout.split()
+        if int(got) != size:
+            raise BenchError('curl got %s bytes, expected %s' % (got, size))
+        return float(seconds)
+
+    def run_plain(self, job_id, size):
+        """A minimal Python loop for context: ``requests`` streaming in 1 MiB chunks, sha256, write; seconds."""
+        dest = os.path.join(self.downloads, 'plain.zip')
+        digest = hashlib.sha256()
+        got = 0
+        start = time.perf_counter()
+        with requests.get(self.artifacts_url(job_id), headers={'PRIVATE-TOKEN': TOKEN}, stream=True, timeout=60) as response:
+            with open(dest, 'wb') as handle:
+                for chunk in response.iter_content(MIB):
+                    got += len(chunk)
+                    digest.update(chunk)
+                    handle.write(chunk)
+        seconds = time.perf_counter() - start
+        self.clean_downloads()
+        if got != size:
+            raise BenchError('plain requests got %s bytes, expected %s' % (got, size))
+        return seconds
+
+    def run_client(self, job_id, size):
+        """``GitLabClient.download_artifacts`` timed in-process: ``(seconds, sha256)``."""
+        client = self.client_module.GitLabClient(self.fake.url, token=TOKEN)
+        dest = os.path.join(self.downloads, 'client.zip')
+        start = time.perf_counter()
+        info = client.download_artifacts(PROJECT, job_id, dest)
+        seconds = time.perf_counter() - start
+        self.clean_downloads()
+        if info['size'] != size:
+            raise BenchError('the client got %s bytes, expected %s' % (info['size'], size))
+        return seconds, info['sha256']
+
+    def run_module(self, args):
+        """One ansible-playbook run of the module with ``args``: the wrapper's probe, the result, the wall time."""
+        if os.path.exists(self.probe_file):
+            os.unlink(self.probe_file)
+        variables = {'ansible_python_interpreter': self.wrapper, 'bench_args': dict(args, api_url=self.fake.url, api_token=TOKEN)}
+        varfile = os.path.join(self.work, 'vars.json')
+        with open(varfile, 'w', encoding='utf-8') as handle:
+            json.dump(variables, handle)
+        env = dict(os.environ)
+        env.update({
+            'ANSIBLE_COLLECTIONS_PATH': self.collections,
+            'ANSIBLE_LOCAL_TEMP': os.path.join(self.work, 'ansible-local'),
+            'ANSIBLE_REMOTE_TEMP': os.path.join(self.work, 'ansible-remote'),
+            'ANSIBLE_NOCOLOR': '1',
+            'ANSIBLE_RETRY_FILES_ENABLED': '0',
+            'ANSIBLE_LOCALHOST_WARNING': '0',
+            'ANSIBLE_INVENTORY_UNPARSED_WARNING': '0',
+            'CICD_BENCH_PROBE': self.probe_file,
+        })
+        playbook_cmd = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+        start = time.perf_counter()
+        proc = subprocess.run([playbook_cmd, self.playbook, '-e', '@' + varfile], capture_output=True, text=True, env=env, cwd=self.work, check=False)
+        wall = time.perf_counter() - start
+        returned = time.time()
+        probes = []
+        if os.path.exists(self.probe_file):
+            with open(self.probe_file, encoding='utf-8') as handle:
+                probes = [json.loads(line) for line in handle if line.strip()]
+        if proc.returncode != 0 or len(probes) != 1 or probes[0]['rc'] != 0:
+            raise BenchError('the module run failed (rc %s, %d probes):\n%s\n%s' % (proc.returncode, len(probes), proc.stdout[-3000:], proc.stderr[-2000:]))
+        probe = probes[0]
+        result = json.loads(probe['stdout'][probe['stdout'].index('{'):])
+        return {'maxrss_mib': probe['maxrss_kib'] / 1024.0, 'module_seconds': probe['end'] - probe['start'],
+                'module_start': probe['start'], 'module_end': probe['end'], 'playbook_seconds': wall,
+                'playbook_end': returned, 'result': result}
+
+    def module_download(self, job_id, size):
+        dest = os.path.join(self.downloads, 'module.zip')
+        run = self.run_module({'project': PROJECT, 'job_id': job_id, 'artifacts_dest': dest, 'force': True})
+        self.clean_downloads()
+        artifacts = run['result'].get('artifacts') or {}
+        if artifacts.get('size') != size or not run['result'].get('changed'):
+            raise BenchError('the module did not download %s bytes: %s' % (size, run['result'].get('msg')))
+        run['sha256'] = artifacts.get('sha256')
+        del run['result']
+        return run
+
+
+# ---- measurements ------------------------------------------------------------------------------
+
+def measure_downloads(bench, jobs, runs, big_runs):
+    """Per archive, ``runs`` interleaved rounds of curl, the in-process client and the module."""
+    samples = {}
+    for name, label, dummy in SIZES:
+        job = jobs[name]
+        size = job['artifacts_file']['size']
+        count = big_runs if name == 'a1g' else runs
+        rows = []
+        bench.warm_up(job['id'])
+        for index in range(count):
+            row = {}
+            steps = [('curl', bench.run_curl), ('client', bench.run_client), ('plain', bench.run_plain), ('module', bench.module_download)]
+            if bench.curl is None:
+                steps = steps[1:]
+            # Rotate the order so no side always runs first (cold caches) or right after the module.
+            shift = index % len(steps)
+            for step, call in steps[shift:] + steps[:shift]:
+                row[step] = call(job['id'], size)
+            client_seconds, client_sha = row.pop('client')
+            row['client_seconds'] = client_seconds
+            row['plain_seconds'] = row.pop('plain')
+            if row['module']['sha256'] != client_sha:
+                raise BenchError('the module and the client wrote different bytes for %s' % label)
+            if 'curl' in row:
+                row['curl_seconds'] = row.pop('curl')
+            rows.append(row)
+            say('  %-16s run %d/%d: module peak RSS %.1f MiB, module %.2f s, playbook %.2f s, client %.3f s%s' % (
+                label, index + 1, count, row['module']['maxrss_mib'], row['module']['module_seconds'], row['module']['playbook_seconds'],
+                client_seconds, ', curl %.3f s' % row['curl_seconds'] if 'curl_seconds' in row else ''))
+        samples[name] = {'label': label, 'size': size, 'job_id': job['id'], 'runs': rows}
+    return samples
+
+
+def interval_in_force(logic, elapsed):
+    """The poll interval the module slept just before its last poll, from the ``waited X s`` it reports.
+
+    The module polls at 0, i1, i1+i2, ... seconds after it starts waiting (``poll_intervals``); the
+    last poll is the cumulative sum nearest to ``elapsed``. Returns ``(interval, polls)``.
+    """
+    intervals = logic.poll_intervals(POLL_INTERVAL, logic.interval_cap(WAIT_TIMEOUT))
+    sums, slept = [0.0], []
+    while sums[-1] < elapsed + 60:
+        slept.append(next(intervals))
+        sums.append(sums[-1] + slept[-1])
+    polls = min(range(len(sums)), key=lambda k: abs(sums[k] - elapsed))
+    return (slept[polls - 1] if polls else 0.0), polls + 1
+
+
+def measure_wait(bench, runs):
+    """Start the slow job, let the module wait for it, compare its exit with the job's ``finished_at``."""
+    rows = []
+    for index in range(runs):
+        offset = WAIT_OFFSETS[index % len(WAIT_OFFSETS)]
+        job = bench.fake.start_pipeline(SLOW_PROJECT)['sleep']
+        time.sleep(offset)
+        run = bench.run_module({'project': SLOW_PROJECT, 'job_id': job['id'], 'wait': True, 'poll_interval': POLL_INTERVAL,
+                                'wait_timeout': WAIT_TIMEOUT})
+        final = bench.fake.job(SLOW_PROJECT, job['id'])
+        if final['status'] != 'success' or run['result']['job']['status'] != 'success':
+            raise BenchError('the slow job did not end in success: %s' % run['result'].get('msg'))
+        finished = epoch(final['finished_at'])
+        waited = [float(m.group(1)) for m in (re.search(r'^waited ([0-9.]+) s', a) for a in run['result']['actions']) if m]
+        if not waited:
+            raise BenchError('the module did not wait (the job had finished before it started): %s' % run['result'].get('msg'))
+        interval, polls = interval_in_force(bench.jobs_logic, waited[0])
+        row = {'offset': offset, 'job_id': job['id'], 'finished_at': finished, 'module_start': run['module_start'],
+               'module_end': run['module_end'], 'waited': waited[0], 'polls': polls, 'interval': interval,
+               'latency': run['module_end'] - finished, 'playbook_latency': run['playbook_end'] - finished,
+               'module_started_before_finish': finished - run['module_start']}
+        row['met'] = row['latency'] <= interval + WAIT_SLACK
+        rows.append(row)
+        say('  wait run %d/%d: latency %.2f s (interval in force %.2f s, %d polls, waited %.1f s), playbook returned after %.2f s' % (
+            index + 1, runs, row['latency'], interval, polls, waited[0], row['playbook_latency']))
+    return rows
+
+
+# ---- report ------------------------------------------------------------------------------------
+
+def machine():
+    info = {'python': platform.python_version(), 'platform': platform.platform(), 'cores': os.cpu_count()}
+    info['cpu'] = 'unknown'
+    try:
+        with open('/proc/cpuinfo', encoding='utf-8') as handle:
+            found = re.search(r'^model name\s*:\s*(.+)$', handle.read(), re.M)
+        info['cpu'] = found.group(1).strip() if found else 'unknown'
+        with open('/proc/meminfo', encoding='utf-8') as handle:
+            found = re.search(r'^MemTotal:\s*(\d+) kB', handle.read(), re.M)
+        info['ram_gib'] = int(found.group(1)) / 1024.0 / 1024.0 if found else None
+    except OSError:
+        info['ram_gib'] = None
+    info['ansible_core'] = importlib.import_module('ansible.release').__version__
+    info['requests'] = requests.__version__
+    curl = shutil.which('curl')
+    if curl:
+        info['curl'] = subprocess.run([curl, '--version'], capture_output=True, text=True, check=False).stdout.split('\n', 1)[0]
+    return info
+
+
+def spread(values, fmt='%.1f'):
+    """``median (min-max)``."""
+    return (fmt + ' (' + fmt + '–' + fmt + ')') % (statistics.median(values), min(values), max(values))
+
+
+def mbps(size, seconds):
+    return size / seconds / 1e6
+
+
+def summarize(samples, waits):
+    """The numbers and verdicts the report shows."""
+    out = {'sizes': {}}
+    for name, sample in samples.items():
+        runs = sample['runs']
+        size = sample['size']
+        entry = {'label': sample['label'], 'size': size, 'runs': len(runs),
+                 'rss': [r['module']['maxrss_mib'] for r in runs],
+                 'module_seconds': [r['module']['module_seconds'] for r in runs],
+                 'playbook_seconds': [r['module']['playbook_seconds'] for r in runs],
+                 'client_mbps': [mbps(size, r['client_seconds']) for r in runs],
+                 'plain_mbps': [mbps(size, r['plain_seconds']) for r in runs]}
+        if all('curl_seconds' in r for r in runs):
+            entry['curl_mbps'] = [mbps(size, r['curl_seconds']) for r in runs]
+            entry['ratio'] = [r['curl_seconds'] / r['client_seconds'] for r in runs]
+        out['sizes'][name] = entry
+    sizes = out['sizes']
+    baseline = statistics.median(sizes['tiny']['rss'])
+    peak = max(max(e['rss']) for e in sizes.values())
+    growth = statistics.median(sizes['a1g']['rss']) - baseline
+    out['memory'] = {'baseline': baseline, 'peak': peak, 'growth': growth,
+                     'met': peak < MEMORY_LIMIT_MIB and growth < FLAT_MIB}
+    out['ratio'] = {}
+    for name in RATIO_SIZES:
+        if 'ratio' in sizes[name]:
+            out['ratio'][name] = statistics.median(sizes[name]['ratio']) >= RATIO_TARGET
+    out['wait'] = {'latency': [w['latency'] for w in waits], 'interval': [w['interval'] for w in waits],
+                   'met_runs': sum(1 for w in waits if w['met']), 'runs': len(waits)}
+    return out
+
+
+def verdict(met):
+    return '**met**' if met else '**missed**'
+
+
+def report(info, summary, waits, meta):
+    """RESULTS.md as text."""
+    sizes = summary['sizes']
+    mem = summary['memory']
+    lines = [
+        '# Benchmarks: `cicd.gitlab.gitlab_ci_job` artifact downloads and waiting',
+        '',
+        'Generated by `make bench` (`tools/bench.sh` → `benchmarks/bench_artifacts.py`) on %s, in %.0f s.' % (meta['date'], meta['seconds']),
+        'Reproduce with `make bench`; raw samples of this run: `benchmarks/output/%s` (git-ignored).' % meta['raw_name'],
+        'Everything runs against the bundled fake GitLab (`tests/fake_gitlab`) on 127.0.0.1, which generates the zip',
+        'archives on the fly (stored entries, deterministic bytes), so the fake itself uses one core while serving.',
+        '',
+        '## Machine',
+        '',
+        '| | |',
+        '|---|---|',
+        '| CPU | %s, %s cores |' % (info['cpu'], info['cores']),
+        '| RAM | %.1f GiB |' % info['ram_gib'] if info.get('ram_gib') else '| RAM | unknown |',
+        '| OS | %s |' % info['platform'],
+        '| Python | %s |' % info['python'],
+        '| ansible-core | %s |' % info['ansible_core'],
+        '| requests | %s |' % info['requests'],
+        '| curl | %s |' % info.get('curl', 'not installed: the curl comparison was skipped'),
+        '| load average (1 min) before / after | %.2f / %.2f |' % (meta['load_before'], meta['load_after']),
+        '',
+        'The machine is shared and noisy: every figure is the median of the runs with the min–max range in',
+        'parentheses. Downloads are written to a temporary directory under `%s` and deleted after each run.' % meta['tmp_base'],
+        '',
+        '## Targets',
+        '',
+        '| target | result | verdict |',
+        '|---|---|---|',
+        '| module peak RSS under %d MiB and flat from 10 MiB to 1 GiB | highest peak %.1f MiB; 1 GiB median is %+.1f MiB from the '
+        'tiny-artifact baseline (flat: under %d MiB) | %s |' % (MEMORY_LIMIT_MIB, mem['peak'], mem['growth'], FLAT_MIB, verdict(mem['met'])),
+    ]
+    for name in RATIO_SIZES:
+        entry = sizes[name]
+        if 'ratio' in entry:
+            lines.append('| download throughput ≥ %.1f× curl, %s | ours/curl %s | %s |' % (
+                RATIO_TARGET, entry['label'], spread(entry['ratio'], '%.2f'), verdict(summary['ratio'][name])))
+        else:
+            lines.append('| download throughput ≥ %.1f× curl, %s | curl not installed | not measured |' % (RATIO_TARGET, entry['label']))
+    wait = summary['wait']
+    lines.append('| wait latency within the poll interval in force + %.1f s | %s s after an interval of %s s; %d of %d runs within | %s |' % (
+        WAIT_SLACK, spread(wait['latency'], '%.2f'), spread(wait['interval'], '%.2f'), wait['met_runs'], wait['runs'],
+        verdict(wait['met_runs'] == wait['runs'])))
+    met, missed = [], []
+    (met if mem['met'] else missed).append('memory')
+    for name in RATIO_SIZES:
+        if name in summary['ratio']:
+            (met if summary['ratio'][name] else missed).append('throughput at %s' % sizes[name]['label'])
+    (met if wait['met_runs'] == wait['runs'] else missed).append('wait latency')
+    lines += [
+        '',
+        'In short: met: %s; missed: %s.' % (', '.join(met) or 'none', ', '.join(missed) or 'none'),
+        '',
+        '## 1. Peak memory of the module process',
+        '',
+        '`ansible_python_interpreter` is a wrapper (written by the bench into its temporary directory) that runs the venv\'s',
+        'Python as a child with the same arguments and stdin, and records `getrusage(RUSAGE_CHILDREN).ru_maxrss` after it',
+        'exits: the peak resident set of the module process alone (AnsiballZ runs the module in that process), not of',
+        'the controller. Task: `gitlab_ci_job` with `job_id`, `artifacts_dest` (a file) and `force: true`; the file',
+        'is deleted after each run, so each run downloads the whole archive and writes it.',
+        '',
+        '| archive | size (bytes) | runs | module peak RSS (MiB) | module process wall time (s) | whole ansible-playbook run (s) |',
+        '|---|---|---|---|---|---|',
+    ]
+    for name, dummy, dummy2 in SIZES:
+        entry = sizes[name]
+        lines.append('| %s | %d | %d | %s | %s | %s |' % (
+            entry['label'], entry['size'], entry['runs'], spread(entry['rss']), spread(entry['module_seconds'], '%.2f'),
+            spread(entry['playbook_seconds'], '%.2f')))
+    lines += [
+        '',
+        'The tiny archive is the baseline: Python, Ansible\'s module runtime, `requests` and the module with nothing',
+        'big to fetch (%.1f MiB). The module process wall time includes Python\'s start-up and the module\'s own' % mem['baseline'],
+        'imports; the whole ansible-playbook run adds the controller\'s start-up and task overhead.',
+        '',
+        '## 2. Download throughput against curl',
+        '',
+        'Ours: `GitLabClient.download_artifacts()` (the call the module makes) timed in-process around the call, through',
+        'a temporary `ansible_collections` symlink tree: request, streaming in 1 MiB chunks, sha256 and writing to a',
+        'temporary file, then the atomic rename. curl: `curl -s -o FILE -H "PRIVATE-TOKEN: ..." URL`, timed by its own',
+        '`time_total`. Both fetch the same job\'s archive from the same fake in the same round; each round runs curl,',
+        'the client, a plain `requests` loop and the module, in an order rotated round by round. The ratio is ours/curl',
+        'throughput per round (curl time ÷ our time), and its median need not equal the quotient of the two MB/s medians.',
+        'MB/s = 10^6 bytes per second.',
+        '',
+        'For context only (not part of the target): the plain loop is the least any Python client can do here:',
+        '`requests.get(stream=True)`, `iter_content(1 MiB)`, sha256 and `write()` to a file, nothing else.',
+        '',
+        '| archive | size (bytes) | runs | ours, in-process client (MB/s) | curl (MB/s) | ours/curl | context: plain requests loop (MB/s) |',
+        '|---|---|---|---|---|---|---|',
+    ]
+    for name, dummy, dummy2 in SIZES[1:]:
+        entry = sizes[name]
+        curl = spread(entry['curl_mbps'], '%.0f') if 'curl_mbps' in entry else 'not measured'
+        ratio = spread(entry['ratio'], '%.2f') if 'ratio' in entry else 'not measured'
+        lines.append('| %s | %d | %d | %s | %s | %s | %s |' % (
+            entry['label'], entry['size'], entry['runs'], spread(entry['client_mbps'], '%.0f'), curl, ratio, spread(entry['plain_mbps'], '%.0f')))
+    lines += [
+        '',
+        'The %.1f× target is for 100 MiB and 1 GiB; the 10 MiB row (a few tens of milliseconds per download) is' % RATIO_TARGET,
+        'for context. The whole-task times of section 1 show what a playbook user waits for. On this 2-core machine the',
+        'fake GitLab (pure Python, generating the zip and its CRC-32 as it sends) takes one core while serving, so every',
+        'client shares the other core with the system; absolute MB/s are the fake\'s as much as the client\'s.',
+        '',
+        '## 3. Wait latency',
+        '',
+        'A pipeline of `%s` runs one job for %s s (`duration` in the seed). Right after starting it (plus a start' % (SLOW_PROJECT, SLOW_SECONDS),
+        'offset of %s s, so the job ends at different points of a poll interval) the module runs with' % ', '.join('%.1f' % o for o in WAIT_OFFSETS),
+        '`state: present, job_id, wait: true, poll_interval: %s`. Latency = the module process\'s exit (recorded by the' % POLL_INTERVAL,
+        'interpreter wrapper) − the job\'s `finished_at` on the fake; both clocks are this machine\'s. The module sleeps',
+        '`poll_interval`, then ×%s each time (at most %s s): the interval in force is the one slept before the poll' % (
+            meta['poll_growth'], meta['poll_cap']),
+        'that saw the job finished, found from the `waited X s` the module reports. Target: latency ≤ that interval + %.1f s.' % WAIT_SLACK,
+        '',
+        '| run | start offset (s) | polls | interval in force (s) | latency: module exit − finished_at (s) '
+        '| ansible-playbook exit − finished_at (s) | within target |',
+        '|---|---|---|---|---|---|---|',
+    ]
+    for index, row in enumerate(waits, 1):
+        lines.append('| %d | %.1f | %d | %.2f | %.2f | %.2f | %s |' % (
+            index, row['offset'], row['polls'], row['interval'], row['latency'], row['playbook_latency'], 'yes' if row['met'] else 'no'))
+    lines += [
+        '',
+        'Median latency %s s; median interval in force %s s.' % (spread(wait['latency'], '%.2f'), spread(wait['interval'], '%.2f')),
+        '',
+    ]
+    if meta['notes']:
+        lines += ['## Notes', ''] + ['- ' + note for note in meta['notes']] + ['']
+    return '\n'.join(lines)
+
+
+# ---- main --------------------------------------------------------------------------------------
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
+    parser.add_argument('--runs', type=int, default=5, help='rounds per archive size (default 5)')
+    parser.add_argument('--big-runs', type=int, default=5, help='rounds for the 1 GiB archive (default 5)')
+    parser.add_argument('--wait-runs', type=int, default=5, help='wait-latency runs (default 5)')
+    parser.add_argument('--results', default=os.path.join(ROOT, 'benchmarks', 'RESULTS.md'), help='the report to write')
+    parser.add_argument('--raw-dir', default=os.path.join(ROOT, 'benchmarks', 'output'), help='where the raw samples go')
+    return parser.parse_args(argv)
+
+
+def say(text):
+    print(text, flush=True)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    started = time.monotonic()
+    load_before = os.getloadavg()[0]
+    work = tempfile.mkdtemp(prefix='cicd-gitlab-bench-')
+    fake = None
+    try:
+        seed_file = os.path.join(work, 'seed.yml')
+        with open(seed_file, 'w', encoding='utf-8') as handle:
+            yaml.safe_dump(bench_seed(), handle, sort_keys=False)
+        fake = Fake(seed_file, os.path.join(work, 'fake.log'))
+        say('== fake GitLab at %s (work directory %s)' % (fake.url, work))
+        bench = Bench(fake, work, collection_tree(os.path.join(work, 'collections')))
+        notes = []
+        if bench.curl is None:
+            notes.append('curl is not installed: the throughput comparison was skipped (make bench installs nothing).')
+        created = fake.start_pipeline(PROJECT)
+        jobs = fake.wait_finished(PROJECT, [job['id'] for job in created.values()])
+        jobs = {job['name']: job for job in jobs.values()}
+        say('== downloads (%d rounds, %d for 1 GiB): curl, in-process client, module' % (args.runs, args.big_runs))
+        samples = measure_downloads(bench, jobs, args.runs, args.big_runs)
+        say('== wait latency (%d runs)' % args.wait_runs)
+        waits = measure_wait(bench, args.wait_runs)
+        summary = summarize(samples, waits)
+        if args.big_runs < 5:
+            notes.append('The 1 GiB archive was measured in %d round(s) instead of 5 (--big-runs).' % args.big_runs)
+        stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
+        meta = {'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), 'seconds': time.monotonic() - started,
+                'raw_name': 'bench-%s.json' % stamp, 'load_before': load_before, 'load_after': os.getloadavg()[0],
+                'tmp_base': os.path.dirname(work), 'notes': notes,
+                'poll_growth': bench.jobs_logic.POLL_GROWTH, 'poll_cap': bench.jobs_logic.MAX_POLL_INTERVAL}
+        info = machine()
+        os.makedirs(args.raw_dir, exist_ok=True)
+        with open(os.path.join(args.raw_dir, meta['raw_name']), 'w', encoding='utf-8') as handle:
+            json.dump({'machine': info, 'meta': meta, 'downloads': samples, 'wait': waits, 'summary': summary}, handle, indent=1)
+        text = report(info, summary, waits, meta)
+        with open(args.results, 'w', encoding='utf-8') as handle:
+            handle.write(text)
+        say('== wrote %s (%.0f s)' % (os.path.relpath(args.results, ROOT), meta['seconds']))
+    finally:
+        if fake is not None:
+            fake.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
