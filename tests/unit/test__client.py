@@ -482,3 +482,30 @@ def test_concurrent_clients_share_nothing(fake):
         thread.join()
     assert not failures
     assert len(make_client(fake).list_variables('project', 'acme/app')) == 10
+
+
+class _ShortResponse:
+    """A response whose body ends early without a transport error, as urllib3 1.x lets happen."""
+
+    status_code = 200
+    url = 'http://gitlab.example.com/api/v4/projects/1/jobs/2/artifacts'
+    headers = {'Content-Length': '10'}
+
+    @staticmethod
+    def iter_content(chunk_size):  # pylint: disable=unused-argument
+        yield b'12345'
+
+    def close(self):
+        pass
+
+
+def test_download_detects_a_body_shorter_than_content_length(tmp_path, monkeypatch):
+    client = GitLabClient('http://gitlab.example.com', token=ROOT_TOKEN)
+    monkeypatch.setattr(client, 'request', lambda *args, **kwargs: _ShortResponse())
+    dest = tmp_path / 'out'
+    dest.write_bytes(b'old')
+    with pytest.raises(errors.GitLabDownloadError) as info:
+        client.download('projects/1/jobs/2/artifacts', str(dest))
+    assert 'got 5 of 10 bytes' in str(info.value)
+    assert dest.read_bytes() == b'old'
+    assert os.listdir(tmp_path) == ['out']
