@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# make bench: benchmarks of gitlab_ci_job (artifact download memory and throughput against curl,
-# wait latency) against the bundled fake GitLab; writes benchmarks/RESULTS.md and raw samples to
-# benchmarks/output/ (git-ignored). Options go to benchmarks/bench_artifacts.py (--help).
+# make bench: benchmarks against the bundled fake GitLab (variables against community.general,
+# per-task overhead, artifact downloads against curl, a 200 MiB job log, wait latency, plots);
+# writes benchmarks/RESULTS.md, benchmarks/memory.png and benchmarks/requests.png, raw samples and
+# the benchmark virtualenvs to benchmarks/output/ (git-ignored). Options go to benchmarks/bench.py
+# (--help), e.g. tools/bench.sh --only variables.
 set -euo pipefail
 # shellcheck source=tools/_common.sh
 source "$(dirname "$0")/_common.sh"
 cd "$ROOT"
-exec "$BIN/python" benchmarks/bench_artifacts.py "$@"
+exec "$BIN/python" benchmarks/bench.py "$@"
