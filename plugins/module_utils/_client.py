@@ -170,6 +170,9 @@ class GitLabClient:
         self.session = requests.Session()
         self.session.headers['User-Agent'] = USER_AGENT
         self.session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        # Passed with every request too: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a
+        # session-level verify, which would defeat ca_path and validate_certs=false.
+        self._verify = self.session.verify
         self.requests_sent = 0
 
     # ---- low level -------------------------------------------------------------------------
@@ -193,7 +196,7 @@ class GitLabClient:
             self.requests_sent += 1
             response = self.session.request(
                 method, url, params=params, json=json_body, headers=headers, stream=stream,
-                timeout=self.timeout, allow_redirects=False)
+                timeout=self.timeout, allow_redirects=False, verify=self._verify)
             location = response.headers.get('Location')
             if response.status_code not in REDIRECT_STATUSES or not location or method not in ('GET', 'HEAD'):
                 return response

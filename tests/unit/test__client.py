@@ -509,3 +509,19 @@ def test_download_detects_a_body_shorter_than_content_length(tmp_path, monkeypat
     assert 'got 5 of 10 bytes' in str(info.value)
     assert dest.read_bytes() == b'old'
     assert os.listdir(tmp_path) == ['out']
+
+
+@pytest.mark.parametrize('kwargs, expected', [({'validate_certs': False}, False), ({'ca_path': '/etc/ca.pem'}, '/etc/ca.pem')])
+def test_verify_is_sent_with_every_request_so_ca_bundle_env_cannot_override_it(monkeypatch, kwargs, expected):
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', '/somewhere/else.pem')
+    client = GitLabClient('https://gitlab.example.com', token=ROOT_TOKEN, **kwargs)
+    seen = {}
+
+    def fake_request(*args, **request_kwargs):
+        seen.update(request_kwargs)
+        raise requests.exceptions.SSLError('stop here')
+
+    monkeypatch.setattr(client.session, 'request', fake_request)
+    with pytest.raises(errors.GitLabTLSError):
+        client.get('version')
+    assert seen['verify'] == expected
