@@ -256,6 +256,10 @@ class GitLabClient:
     def _backoff(attempt):
         return min(MAX_BACKOFF, 2.0 ** attempt)
 
+    def pause(self, attempt):
+        """Wait as the retry policy would before attempt ``attempt + 1`` (for callers that retry after checking)."""
+        self._sleep(self._backoff(attempt))
+
     def _rate_limit_delay(self, response, attempt):
         """Retry-After (seconds or HTTP date) first, then RateLimit-Reset (an epoch), then backoff."""
         now = self._clock()

@@ -395,7 +395,14 @@ variables:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cicd.gitlab.plugins.module_utils._module import build_client, fail_on_error, gitlab_argument_spec
-from ansible_collections.cicd.gitlab.plugins.module_utils._errors import GitLabError, GitLabNotFoundError, GitLabValidationError
+from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
+    GitLabError,
+    GitLabNotFoundError,
+    GitLabServerError,
+    GitLabTLSError,
+    GitLabTransportError,
+    GitLabValidationError,
+)
 from ansible_collections.cicd.gitlab.plugins.module_utils import _variables as variables_logic
 
 VARIABLE_FIELDS = dict(
@@ -475,19 +482,50 @@ class Applier:
         self.check_answer(ident, answer, False)
 
     def create(self, entry):
-        try:
-            self.post(entry)
-        except GitLabValidationError as err:
-            if not variables_logic.is_key_taken(err.fields):
-                raise
-            # Another run created it meanwhile: read it back and converge.
-            current = variables_logic.normalize_current(self.client.list_variables(self.level, self.owner), self.level)
-            kind, again = variables_logic.plan_after_taken(current, self.desired[entry['id']], self.level, **self.options)
-            self.plan.move(entry['id'], kind, again)
-            if kind == 'updates':
-                self.update(again)
-            elif kind == 'replacements':
-                self.replace(again)
+        """POST the variable; after an answer that leaves it unknown whether GitLab applied it, look first.
+
+        The client never re-sends a POST after a 5xx or a lost connection, since it may have been
+        applied. Variables have an identity to check, so here the list is read again: a variable
+        that is there now is converged (and counted as added), one that is not is posted again,
+        at most api_retries times.
+        """
+        for attempt in range(self.client.retries + 1):
+            try:
+                self.post(entry)
+                return
+            except GitLabValidationError as err:
+                if not variables_logic.is_key_taken(err.fields):
+                    raise
+                # Another run created it meanwhile: read it back and converge.
+                self.converge(entry, self.current(), found_by_us=False)
+                return
+            except (GitLabServerError, GitLabTransportError) as err:
+                if isinstance(err, GitLabTLSError) or attempt >= self.client.retries:
+                    raise
+                current = self.current()
+                if entry['id'] in current:
+                    self.wrote = True
+                    self.converge(entry, current, found_by_us=True)
+                    return
+                self.client.pause(attempt)
+
+    def current(self):
+        return variables_logic.normalize_current(self.client.list_variables(self.level, self.owner), self.level)
+
+    def converge(self, entry, current, found_by_us):
+        """Bring a variable that exists after all to the desired state.
+
+        One that is already right stays under "added" when our own POST most likely made it
+        (``found_by_us``), and moves to "unchanged" when another run did.
+        """
+        kind, again = variables_logic.plan_after_taken(current, self.desired[entry['id']], self.level, **self.options)
+        if kind == 'unchanged' and found_by_us:
+            kind, again = 'creates', entry
+        self.plan.move(entry['id'], kind, again)
+        if kind == 'updates':
+            self.update(again)
+        elif kind == 'replacements':
+            self.replace(again)
 
     def replace(self, entry):
         self.delete(entry)

@@ -22,7 +22,12 @@ except ImportError:  # ansible-core < 2.19
         with mock.patch.object(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode()):
             yield
 
-from ansible_collections.cicd.gitlab.plugins.module_utils._errors import GitLabNotFoundError, GitLabValidationError
+from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
+    GitLabNotFoundError,
+    GitLabServerError,
+    GitLabTransportError,
+    GitLabValidationError,
+)
 from ansible_collections.cicd.gitlab.plugins.modules import gitlab_ci_variable as module_under_test
 
 TOKEN = 'glpat-unit-test-token-0000'
@@ -38,7 +43,13 @@ class MemoryClient:
         self.vars = [dict(v) for v in variables]
         self.calls = []
         self.before = {}  # method -> callable run before the method (to simulate another run)
+        self.after = {}   # method -> exception raised after the method was applied (a lost answer)
         self.drop_group_scope = drop_group_scope
+        self.retries = 2
+        self.pauses = []
+
+    def pause(self, attempt):
+        self.pauses.append(attempt)
 
     def _find(self, key, scope):
         found = [v for v in self.vars if v['key'] == key and (scope is None or v.get('environment_scope') == scope)]
@@ -74,6 +85,9 @@ class MemoryClient:
             if hidden:
                 new['masked'] = True
         self.vars.append(new)
+        lost = self.after.pop('create', None)
+        if lost:
+            raise lost
         return self._shown(new)
 
     def update_variable(self, level, owner, key, attrs, environment_scope=None):
@@ -183,6 +197,48 @@ def test_create_race_with_identical_variable_is_unchanged(capsys):
     result = run(capsys, client, key='A', value=SECRET)
     assert result['variables']['unchanged'] == [{'key': 'A', 'environment_scope': '*'}]
     assert [call[0] for call in client.calls] == ['GET', 'POST', 'GET']
+
+
+def test_create_whose_answer_was_lost_is_checked_not_resent(capsys):
+    """A 502 after GitLab applied the POST: the module looks, finds it, and does not POST again."""
+    client = MemoryClient()
+    client.after['create'] = GitLabServerError('POST', 'variables', status=502, gitlab_message='bad gateway')
+    result = run(capsys, client, key='A', value=SECRET)
+    assert result['changed'] is True
+    assert result['variables']['added'] == [{'key': 'A', 'environment_scope': '*'}]
+    assert [call[0] for call in client.calls] == ['GET', 'POST', 'GET']
+    assert len(client.vars) == 1
+
+
+def test_create_that_failed_before_applying_is_sent_again_after_checking(capsys):
+    client = MemoryClient()
+
+    def reset_before_applying(_client):
+        raise GitLabTransportError('POST', 'variables', detail='connection reset')
+
+    client.before['create'] = reset_before_applying
+    result = run(capsys, client, key='A', value=SECRET)
+    assert result['variables']['added'] == [{'key': 'A', 'environment_scope': '*'}]
+    assert [call[0] for call in client.calls] == ['GET', 'POST', 'GET', 'POST']
+    assert client.pauses == [0]
+
+
+def test_create_failing_every_time_stops_after_the_retry_budget(capsys):
+    client = MemoryClient()
+    client.retries = 1
+
+    def always_fail(_client):
+        client.before['create'] = always_fail
+        raise GitLabServerError('POST', 'variables', status=503, gitlab_message='unavailable')
+
+    client.before['create'] = always_fail
+    args = dict(api_url='https://gitlab.example.com', api_token=TOKEN, project='acme/app', key='A', value=SECRET)
+    with patch_module_args(args), mock.patch.object(module_under_test, 'build_client', return_value=client):
+        with pytest.raises(SystemExit):
+            module_under_test.main()
+    out = json.loads(capsys.readouterr().out)
+    assert out['failed'] is True and 'HTTP 503' in out['msg']
+    assert [call[0] for call in client.calls] == ['GET', 'POST', 'GET', 'POST']
 
 
 def test_update_meeting_404_creates(capsys):
