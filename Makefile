@@ -1,6 +1,6 @@
 # cicd.gitlab: every target sets itself up (a virtualenv with pinned requirements in .venv).
 #   make demo    run the demo playbook against the bundled fake GitLab (or GITLAB_URL/GITLAB_TOKEN)
-#   make test    every test: pytest (unit, fidelity, integration), ansible-lint, ansible-test sanity,
+#   make test    every test: pytest (unit, fidelity, integration, reduced reliability), ansible-lint, ansible-test sanity,
 #                build + install the tarball and render every module's docs
 
 PYTHON ?= python3
@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: test demo bench venv pytest lint sanity docs clean
+.PHONY: test demo bench reliability venv pytest lint sanity docs clean
 
 $(STAMP): tests/requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ demo: venv
 
 bench: venv
 	tools/bench.sh
+
+reliability: venv
+	tools/reliability.sh
 
 clean:
 	rm -rf $(VENV) .ansible collections tests/output dist

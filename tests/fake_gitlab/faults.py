@@ -16,6 +16,8 @@ A rule (JSON)::
        "delay": 0.2,                                  # sleep, then answer normally
        "drop": "before" | "after",                    # close without answering (request not applied), or
                                                       # apply it and close halfway through the body
+           "drop_at": 0.37 | 1234,                    # after only: cut at this fraction of the body (a float
+                                                      # in [0, 1]) or after this many body bytes (an int)
        "redirect": true,                              # GET only: 302 to the object-storage stand-in
      selection:
        "count": N                                     # the next N matching requests (default 1), or
@@ -91,8 +93,28 @@ class FaultRule:
         elif self.effect == 'drop':
             if data['drop'] not in ('before', 'after'):
                 raise FaultError('drop must be "before" or "after"')
+            self._check_drop_at(data)
         elif self.method not in ('GET', '*'):
             raise FaultError('redirect only applies to GET')
+
+    def _check_drop_at(self, data):
+        drop_at = data.get('drop_at')
+        if drop_at is None:
+            return
+        if data['drop'] != 'after':
+            raise FaultError('drop_at only goes with drop "after"')
+        number = isinstance(drop_at, (int, float)) and not isinstance(drop_at, bool)
+        if not number or drop_at < 0 or (isinstance(drop_at, float) and drop_at > 1):
+            raise FaultError('drop_at must be a fraction of the body (a float in [0, 1]) or a number of bytes (an int >= 0)')
+
+    def cut_at(self, length):
+        """Body bytes to send before a ``drop: after`` cut: ``drop_at``, else half of ``length``."""
+        drop_at = self.data.get('drop_at')
+        if drop_at is None:
+            return length // 2
+        if isinstance(drop_at, float):
+            return int(length * drop_at)
+        return min(drop_at, length)
 
     def matches(self, method, path):
         """Whether the rule's method and path pattern cover this request (without consuming it)."""

@@ -14,6 +14,7 @@ Every ``/api/v4`` request goes through ``FakeGitLab.serve_api``:
 ``/-/fake/*`` goes to the control routes (``control.py``); anything else is a 404.
 """
 
+import ssl
 import sys
 import threading
 import time
@@ -39,12 +40,15 @@ class FakeGitLab:
     """A GitLab REST API v4 stand-in on loopback, plus an object-storage stand-in.
 
     ``seed`` is a dict, a YAML path, or None for ``seeds/default.yml``.  Use ``start()``/``stop()``
-    or ``with FakeGitLab(...) as fake:``; the API is at ``fake.url + '/api/v4'``.
+    or ``with FakeGitLab(...) as fake:``; the API is at ``fake.url + '/api/v4'``.  With ``tls_cert``
+    and ``tls_key`` (PEM files) the API speaks HTTPS and ``fake.url`` starts with ``https://``; the
+    object-storage stand-in stays on plain HTTP.
     """
 
-    def __init__(self, seed=None, host='127.0.0.1', port=0):
+    def __init__(self, seed=None, host='127.0.0.1', port=0, tls_cert=None, tls_key=None):
         self.host = host
         self.port = port
+        self.tls = (tls_cert, tls_key) if tls_cert else None
         self.state = State(seed)
         self.router = routes.build_router()
         self.control_router = control.build_router()
@@ -63,8 +67,15 @@ class FakeGitLab:
         self.storage.start()
         handler = type('FakeGitLabHandler', (_ApiHandler,), {'fake': self})
         self._server = ThreadedServer((self.host, self.port), handler)
+        scheme = 'http'
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            # The handshake happens on the connection's first read, in its own thread.
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True, do_handshake_on_connect=False)
+            scheme = 'https'
         host, port = self._server.server_address[:2]
-        self.url = 'http://%s:%d' % (host, port)
+        self.url = '%s://%s:%d' % (scheme, host, port)
         self.state.server_url = self.url
         self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_INTERVAL,), name='fake-gitlab', daemon=True)
         self._thread.start()
@@ -192,7 +203,8 @@ class FakeGitLab:
             response = self._redirect_to_storage(response)
         entry['status'] = 0 if cut else response.status
         self._record(entry)
-        handler.write_response(response, head_only=request.method == 'HEAD', cut=cut)
+        cut_at = rule.cut_at if cut and rule.data.get('drop_at') is not None else None
+        handler.write_response(response, head_only=request.method == 'HEAD', cut=cut, cut_at=cut_at)
 
     def _process(self, request):
         identity = Identity()

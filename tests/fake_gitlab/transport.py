@@ -9,6 +9,7 @@
 
 import http
 import socket
+import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,8 +51,9 @@ class ThreadedServer(ThreadingHTTPServer):
                 pass
 
     def handle_error(self, request, client_address):
-        # A client hanging up mid-response is normal in fault tests; only report real bugs.
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+        # A client hanging up mid-response (or refusing a TLS certificate) is normal in fault tests;
+        # only report real bugs.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError, ssl.SSLError)):
             return
         super().handle_error(request, client_address)
 
@@ -93,12 +95,13 @@ class BaseHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get('Content-Length') or 0)
         return self.rfile.read(length) if length > 0 else b''
 
-    def write_response(self, response, head_only=False, cut=False):
+    def write_response(self, response, head_only=False, cut=False, cut_at=None):
         """Send a ``request.Response``.
 
         ``head_only`` sends no body (HEAD).  ``cut`` sends the status line, the headers (announcing
         the full length) and only half of the body - or part of the status line when there is no
         body - and then closes the connection: a broken answer to a request that was applied.
+        ``cut_at(length)``, when given, says how many bytes of the whole body to send instead.
         """
         headers = [('Date', self.date_time_string()), ('Server', self.server_version)]
         if response.content_type:
@@ -118,6 +121,9 @@ class BaseHandler(BaseHTTPRequestHandler):
             phrase = ''
         lines = ['HTTP/1.1 %d %s' % (response.status, phrase)] + ['%s: %s' % item for item in headers]
         head = ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1')
+        if cut and cut_at is not None:
+            self._write_cut_at(head, response, cut_at)
+            return
         if cut:
             self._write_cut(head, response)
             return
@@ -146,5 +152,25 @@ class BaseHandler(BaseHTTPRequestHandler):
             # Nothing to cut in an empty body, and clients take headers ended by EOF as complete:
             # cut the status line itself ("HTTP/1.1 2"), which every client reports as broken.
             self.wfile.write(head[:10])
+        self.wfile.flush()
+        self.close_connection = True
+
+    def _write_cut_at(self, head, response, cut_at):
+        """The head, then the first ``cut_at(length)`` bytes of the body (raw, even when chunked), then close."""
+        if response.stream is None:
+            chunks, length = [response.body], len(response.body)
+        elif response.length is not None:
+            chunks, length = response.stream, response.length
+        else:
+            body = b''.join(response.stream)
+            chunks, length = [body], len(body)
+        left = cut_at(length)
+        self.wfile.write(head)
+        for chunk in chunks:
+            if left <= 0:
+                break
+            part = chunk[:left]
+            self.wfile.write(part)
+            left -= len(part)
         self.wfile.flush()
         self.close_connection = True

@@ -2,11 +2,13 @@
 
 import email.utils
 import random
+import socket
 import time
 
 import pytest
 import requests
 
+from tests.fidelity.cihelpers import drive, jobs_of, new_pipeline
 from tests.fidelity.helpers import ROOT, TIMEOUT, state_variables
 
 P = '/projects/acme%2Fapp/variables'
@@ -116,6 +118,55 @@ def test_drop_after_an_empty_body_cuts_the_headers(fake, root):
     assert state_variables(fake, 'project', 'acme/app') == []
 
 
+def raw_get(fake, path, token=ROOT):
+    """GET over a plain socket, read to EOF: ``(head, body)`` exactly as the server sent them."""
+    host, port = fake.url.split('//')[1].split(':')
+    with socket.create_connection((host, int(port)), timeout=TIMEOUT) as sock:
+        sock.sendall(('GET /api/v4%s HTTP/1.1\r\nHost: %s\r\nPRIVATE-TOKEN: %s\r\nConnection: close\r\n\r\n' % (path, host, token)).encode('latin-1'))
+        data = b''
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, body = data.split(b'\r\n\r\n', 1)
+    return head.decode('latin-1'), body
+
+
+def content_length(head):
+    return int(next(line.split(':', 1)[1] for line in head.split('\r\n') if line.lower().startswith('content-length:')))
+
+
+@pytest.mark.parametrize('drop_at, sent', [(10, lambda n: 10), (0, lambda n: 0), (0.25, lambda n: n // 4),
+                                           (1.0, lambda n: n), (10 ** 6, lambda n: n)],
+                         ids=['10-bytes', '0-bytes', 'quarter', 'whole-fraction', 'past-the-end'])
+def test_drop_after_at_a_chosen_point(fake, root, drop_at, sent):
+    for index in range(5):
+        root.post(P, json={'key': 'K%d' % index, 'value': 'value-%d' % index})
+    full = root.get(P).content
+    add_fault(fake, method='GET', path='/variables$', drop='after', drop_at=drop_at)
+    head, body = raw_get(fake, P)
+    assert head.startswith('HTTP/1.1 200') and content_length(head) == len(full)   # announces the whole body
+    assert body == full[:sent(len(full))]
+    assert journal(fake)[-1]['status'] == 0
+    assert raw_get(fake, P)[1] == full                                              # count 1: used up
+
+
+def test_drop_at_cuts_a_streamed_body(fake, root):
+    """The same on a streamed answer (acme/svc's artifacts archive, over 64 KiB); a count keeps the point."""
+    clock = drive(fake)
+    pipeline = new_pipeline(root, project='/projects/acme%2Fsvc')
+    clock.advance(10)
+    build = jobs_of(root, pipeline, project='/projects/acme%2Fsvc')['build']
+    path = '/projects/acme%%2Fsvc/jobs/%d/artifacts' % build['id']
+    full = root.get(path).content
+    assert len(full) > 65536
+    add_fault(fake, method='GET', path='/artifacts$', drop='after', drop_at=0.7, count=2)
+    for dummy in range(2):
+        head, body = raw_get(fake, path)
+        assert content_length(head) == len(full) and body == full[:int(len(full) * 0.7)]
+
+
 def test_redirect_to_storage(fake, root):
     root.post(P, json={'key': 'A', 'value': 'v'})
     expected = root.get(P).content
@@ -177,6 +228,11 @@ def test_faults_only_touch_the_api(fake, root):
     {'status': 500, 'count': 0},
     {'status': 500, 'rate': 2},
     {'delay': 0.1, 'apply': True},
+    {'drop': 'before', 'drop_at': 10},
+    {'drop': 'after', 'drop_at': -1},
+    {'drop': 'after', 'drop_at': 1.5},
+    {'drop': 'after', 'drop_at': True},
+    {'drop': 'after', 'drop_at': 'half'},
 ])
 def test_bad_rules_are_400(fake, rule):
     response = requests.post(fake.url + '/-/fake/faults', json=rule, timeout=TIMEOUT)
