@@ -138,7 +138,7 @@ def faults_section(entries):
     for entry in entries:
         if entry['check'] == 'variables converge':
             faulted = entry.get('faulted', 'every request')
-            lines += ['### 200 variables with purge converge (faults on %s)' % faulted,
+            lines += ['### %d variables with purge converge (faults on %s)' % (entry['variables'], faulted),
                       '',
                       '%(converged)d of %(runs)d runs converged (%(variables)d variables with purge, %(fault_rate_pct)s of %(which)s faulted), '
                       'in %(seconds)s s.' % dict(entry, fault_rate_pct='%d %%' % (entry['fault_rate'] * 100),
