@@ -9,6 +9,8 @@ has three body families and clients tell them apart, so keep them distinct (chec
 * ``{"error": "<string>"}``          - Grape parameter validation and the unknown-route 404
 """
 
+import email.utils
+
 # Exact texts from gitlab-api.md section 1.1 (GL:lib/api/api_guard.rb).
 TOKEN_EXPIRED = 'Token is expired. You can either do re-authorization or token refresh.'
 TOKEN_REVOKED = 'Token was revoked. You have to re-authorize from the user.'
@@ -88,6 +90,20 @@ def not_allowed():
 def conflict(text=None):
     """``conflict!``: 409 with the given message, or ``409 Conflict``."""
     return message(409, text or '409 Conflict')
+
+
+def check_unmodified_since(call, updated_at):
+    """``destroy_conditionally!``: 412 when the object (last changed at ``updated_at``, an aware
+    datetime) changed after the request's ``If-Unmodified-Since``; no or unparsable header: no check."""
+    header = call.request.header('If-Unmodified-Since')
+    if not header:
+        return
+    try:
+        since = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return
+    if since.tzinfo is not None and updated_at > since:
+        raise precondition_failed()
 
 
 def precondition_failed():

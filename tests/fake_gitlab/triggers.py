@@ -39,7 +39,6 @@ Behaviour read from the source rather than from gitlab-api.md [INFERRED where ma
 """
 
 import datetime
-import email.utils
 import json
 
 from . import errors
@@ -186,21 +185,6 @@ def delete_trigger(call):
     project = user_project(call)
     authorize(can_admin_build(call, project))
     trigger = find_trigger(call, project, args['trigger_id'])
-    _check_unmodified_since(call, trigger)
+    errors.check_unmodified_since(call, parse_datetime(trigger.updated_at))
     project.triggers.remove(trigger)
     return Response.empty(204)
-
-
-def _check_unmodified_since(call, trigger):
-    """``destroy_conditionally!``: 412 when the trigger changed after ``If-Unmodified-Since``."""
-    header = call.request.header('If-Unmodified-Since')
-    if not header:
-        return
-    try:
-        since = email.utils.parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return
-    if since.tzinfo is None:
-        return
-    if parse_datetime(trigger.updated_at) > since:
-        raise errors.precondition_failed()

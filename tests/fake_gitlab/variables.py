@@ -22,7 +22,6 @@ model validation (400 ``{"message": {...}}``), write.
 """
 
 import datetime
-import email.utils
 import re
 
 from . import errors
@@ -313,20 +312,6 @@ class VariableRoutes:
             raise errors.not_found(self.level.resource)
         if self.level is GROUP:
             # destroy_conditionally!: honours If-Unmodified-Since (gitlab-api.md 3).
-            _check_unmodified_since(call, variable)
+            errors.check_unmodified_since(call, variable.updated_at)
         variables.remove(variable)
         return Response.empty(204)
-
-
-def _check_unmodified_since(call, variable):
-    header = call.request.header('If-Unmodified-Since')
-    if not header:
-        return
-    try:
-        since = email.utils.parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return
-    if since.tzinfo is None:
-        return
-    if variable.updated_at > since:
-        raise errors.precondition_failed()
