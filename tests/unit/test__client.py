@@ -423,6 +423,40 @@ def test_download_streams_to_dest_with_sha256(fake, tmp_path):
     assert os.listdir(tmp_path) == ['out.json']
 
 
+def test_download_writes_in_small_slices(fake, tmp_path, monkeypatch):
+    """Chunks are written in WRITE_SLICE pieces (large writes are slow on some VMs), bytes intact."""
+    client = make_client(fake)
+    for index in range(6):
+        client.create_variable('project', 'acme/app', {'key': 'V%d' % index, 'value': 'x' * 9000})
+    expected = requests.get(fake.url + '/api/v4/projects/acme%2Fapp/variables',
+                            headers={'PRIVATE-TOKEN': ROOT_TOKEN}, timeout=10).content
+    assert len(expected) > 2 * client_mod.WRITE_SLICE
+    sizes = []
+    real_fdopen = os.fdopen
+
+    class Recorder:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def write(self, data):
+            sizes.append(len(data))
+            return self.handle.write(data)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return self.handle.__exit__(*exc)
+
+    monkeypatch.setattr(client_mod.os, 'fdopen', lambda *args, **kwargs: Recorder(real_fdopen(*args, **kwargs)))
+    dest = tmp_path / 'out.json'
+    result = client.download('projects/acme%2Fapp/variables', str(dest), chunk_size=client_mod.WRITE_SLICE * 2 + 1000)
+    assert dest.read_bytes() == expected
+    assert result['sha256'] == hashlib.sha256(expected).hexdigest()
+    assert sum(sizes) == len(expected)
+    assert max(sizes) == client_mod.WRITE_SLICE
+
+
 def test_download_follows_redirect_without_credentials(fake, tmp_path):
     add_fault(fake, method='GET', path='/variables$', redirect=True)
     client = make_client(fake)
