@@ -199,15 +199,17 @@ def downloads_section(entries):
                   'files left behind: %(leftover_count)d; in %(seconds)s s.' % dict(entry, leftover_count=len(entry['leftovers'])),
                   'Kinds in turn: the whole artifacts archive, one file of it (`artifact_path`), the job log (`log_dest`); every other '
                   'destination held an older file. The cut point (`drop_at`) is a seeded random fraction of the body or number of '
-                  'bytes; a point at or past the end leaves the answer whole.',
+                  'bytes; a point at or past the end leaves the answer whole. Only the first answer of each task is cut: '
+                  'tasks with retries (the default `api_retries`; %s of them) must fetch it again and complete, the others '
+                  '(`api_retries: 0`) must fail and leave the destination as it was.' % entry.get('retried', 'none'),
                   '',
-                  '| # | kind | cut at | older file | task | destination after |',
-                  '|---|---|---|---|---|---|']
+                  '| # | kind | cut at | older file | retries | task | destination after |',
+                  '|---|---|---|---|---|---|---|']
         for outcome in entry['outcomes']:
             cut = outcome['drop_at']
-            lines.append('| %s | %s | %s | %s | %s | %s |' % (
+            lines.append('| %s | %s | %s | %s | %s | %s | %s |' % (
                 outcome['index'], outcome['kind'], ('%.3f of the body' % cut) if isinstance(cut, float) else '%s bytes' % cut,
-                'yes' if outcome['older_file'] else 'no', outcome['task'], outcome['outcome']))
+                'yes' if outcome['older_file'] else 'no', 'yes' if outcome.get('retries') else 'no', outcome['task'], outcome['outcome']))
         lines.append('')
     return lines
 

@@ -58,6 +58,8 @@ options:
       - How many times a request is retried when GitLab answers 429 (rate limited), or for
         requests that are safe to repeat (GET, HEAD, PUT, DELETE) 502, 503, 504 or a connection failure.
       - A POST that may have reached GitLab is never sent again.
+      - A download (artifacts, a job log) whose body is cut before its end is fetched again from the
+        start, as many times; the destination is only replaced by a complete file.
       - Waiting honours C(Retry-After) and C(RateLimit-Reset); the total wait of one request is
         bounded by two minutes.
       - V(0) disables retries.

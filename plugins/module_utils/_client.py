@@ -34,6 +34,7 @@ from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
     GitLabDownloadError,
     GitLabError,
     GitLabNotFoundError,
+    GitLabStreamCutError,
     GitLabTimeoutError,
     GitLabTLSError,
     GitLabTransportError,
@@ -372,10 +373,30 @@ class GitLabClient:
 
         The body goes in chunks to a temporary file beside ``dest`` and is moved into place
         atomically when complete, so memory stays flat and ``dest`` is never partial. Redirects
-        (to object storage) are followed without GitLab credentials. Raises GitLabDownloadError
-        when the body is larger than ``max_size`` bytes or the stream is cut; ``dest`` is then
-        left as it was and no temporary file remains.
+        (to object storage) are followed without GitLab credentials. A body cut before its end is
+        fetched again from the start, with the retry policy's waits (what is downloaded, job
+        artifacts and logs of finished jobs, does not change). Raises GitLabDownloadError when the
+        body is larger than ``max_size`` bytes, the file cannot be written, or the stream is still
+        cut once the retries are spent; ``dest`` is then left as it was and no temporary file remains.
         """
+        attempt = 0
+        waited = 0.0
+        while True:
+            try:
+                return self._download_once(path, dest, params, max_size, chunk_size)
+            except GitLabStreamCutError as cut:
+                delay = self._backoff(attempt)
+                if attempt >= self.retries or waited + delay > self.max_retry_wait:
+                    if attempt:
+                        cut.detail = '%s; gave up after %d retries and %.0f s of waiting' % (cut.detail, attempt, waited)
+                        cut.args = (cut.describe(),)
+                    raise
+            self._sleep(delay)
+            waited += delay
+            attempt += 1
+
+    def _download_once(self, path, dest, params, max_size, chunk_size):
+        """One attempt of download(): the request, the stream into a temporary file, the rename."""
         response = self.request('GET', path, params=params, stream=True)
         shown = self._display(self.url(path))
         directory = os.path.dirname(os.path.abspath(dest))
@@ -398,14 +419,14 @@ class GitLabClient:
                         for start in range(0, len(chunk), WRITE_SLICE):
                             handle.write(chunk[start:start + WRITE_SLICE])
                 except _StreamCut as cut:
-                    raise GitLabDownloadError('GET', shown, status=response.status_code,
-                                              detail='the stream was cut after %d bytes: %s' % (size, cut)) from None
+                    raise GitLabStreamCutError('GET', shown, status=response.status_code,
+                                               detail='the stream was cut after %d bytes: %s' % (size, cut)) from None
                 except OSError as exc:  # writing the temporary file
                     raise GitLabDownloadError('GET', shown, detail='cannot write %s: %s' % (tmp, exc.strerror)) from None
             expected = response.headers.get('Content-Length')
             if expected is not None and expected.isdigit() and int(expected) != size and not response.headers.get('Content-Encoding'):
-                raise GitLabDownloadError('GET', shown, status=response.status_code,
-                                          detail='the stream was cut: got %d of %s bytes' % (size, expected))
+                raise GitLabStreamCutError('GET', shown, status=response.status_code,
+                                           detail='the stream was cut: got %d of %s bytes' % (size, expected))
             os.replace(tmp, dest)
         finally:
             response.close()

@@ -166,6 +166,10 @@ class GitLabDownloadError(GitLabError):
     hint = 'the destination was left as it was'
 
 
+class GitLabStreamCutError(GitLabDownloadError):
+    """A download's body stopped before its end; the client retries these (a GET of bytes that do not change)."""
+
+
 _BY_STATUS = {
     401: GitLabAuthError,
     403: GitLabPermissionError,

@@ -325,9 +325,25 @@ def test_cut_download_keeps_the_old_destination(gitlab, dest_dir):
     dest = dest_dir / 'svc.zip'
     dest.write_bytes(b'previous content')
     gitlab.add_fault(method='GET', path='/jobs/%d/artifacts$' % build['id'], drop='after', count=10)
-    failure = failed(gitlab, {'test_job_id': build['id'], 'test_artifacts_dest': str(dest), 'test_force': True})
-    assert 'cut' in failure['msg']
+    failure = failed(gitlab, {'test_job_id': build['id'], 'test_artifacts_dest': str(dest), 'test_force': True, 'test_api_retries': 1})
+    assert 'cut' in failure['msg'] and 'gave up after 1 retries' in failure['msg']
     assert dest.read_bytes() == b'previous content'
+    assert no_temp_files(dest_dir) == []
+
+
+def test_download_cut_once_is_fetched_again(gitlab, dest_dir):
+    build = job_of(finished_pipeline(gitlab), 'build')
+    expected = _archive_bytes(gitlab, build['id'])
+    dest = dest_dir / 'svc.zip'
+    dest.write_bytes(b'previous content')
+    gitlab.add_fault(method='GET', path='/jobs/%d/artifacts$' % build['id'], drop='after', drop_at=0.5, count=1)
+    gitlab.clear_journal()
+    task = ok(gitlab, {'test_job_id': build['id'], 'test_artifacts_dest': str(dest), 'test_force': True})
+    assert task['status'] == 'changed', task
+    assert dest.read_bytes() == expected
+    assert task['result']['artifacts']['sha256'] == hashlib.sha256(expected).hexdigest()
+    downloads = [e for e in gitlab.journal() if e['path'].endswith('/jobs/%d/artifacts' % build['id'])]
+    assert len(downloads) == 2
     assert no_temp_files(dest_dir) == []
 
 

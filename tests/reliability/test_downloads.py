@@ -4,9 +4,11 @@ Downloads with ``gitlab_ci_job`` of acme/svc's build job: the whole artifacts ar
 it (``dist/svc.bin``, 64 KiB) and the job log, in turn. Each answer is cut at a random point
 (``drop: after`` with a seeded random ``drop_at``: a fraction of the body or a number of bytes,
 sometimes at or past the end, which leaves the answer complete). Every other destination already
-holds an older file. Afterwards each destination holds either its older content (or nothing) after
-a failed task, or exactly GitLab's bytes after a successful one; the folder holds nothing else but
-the module's documented ``.<name>.cicd-gitlab`` records.
+holds an older file. Every other task runs with ``api_retries: 0``, so its cut is final; the others
+keep the default retries, and a cut answer is fetched again. Afterwards each destination holds
+either its older content (or nothing) after a failed task, or exactly GitLab's bytes after a
+successful one; every task with retries succeeded; the folder holds nothing else but the module's
+documented ``.<name>.cicd-gitlab`` records.
 """
 
 import os
@@ -52,16 +54,19 @@ def test_interrupted_downloads_never_leave_a_partial_file(gitlab, tmp_path):
         drop_at = cut_point(rng)
         # Rules of one path are used in order, one per request: task i gets its own cut point.
         gitlab.add_fault(method='GET', path=paths[kind], drop='after', drop_at=drop_at, count=1)
+        retries = index % 4 < 2       # pairs: both with and without an older file, in every kind
         args = {'project': SVC, 'job_id': build['id']}
+        if not retries:
+            args['api_retries'] = 0
         if kind == 'log':
             args['log_dest'] = str(dest)
         else:
             args.update(artifacts_dest=str(dest), force=True)
             if kind == 'file':
                 args['artifact_path'] = 'dist/svc.bin'
-        name = 'Download %d (%s, cut at %s)' % (index, kind, drop_at)
+        name = 'Download %d (%s, cut at %s%s)' % (index, kind, drop_at, '' if retries else ', no retries')
         tasks.append({'name': name, 'cicd.gitlab.gitlab_ci_job': args, 'ignore_errors': True})
-        cases.append({'index': index, 'kind': kind, 'dest': dest, 'older': older, 'drop_at': drop_at, 'task': name})
+        cases.append({'index': index, 'kind': kind, 'dest': dest, 'older': older, 'drop_at': drop_at, 'task': name, 'retries': retries})
 
     with Stopwatch() as watch:
         run = gitlab.play_tasks(tasks)
@@ -77,14 +82,17 @@ def test_interrupted_downloads_never_leave_a_partial_file(gitlab, tmp_path):
             outcome = 'untouched' if content == case['older'] else 'PARTIAL OR CHANGED'
             if 'cut' not in msg:
                 problems.append('download %d failed without saying the stream was cut: %s' % (case['index'], msg))
+        if case['retries'] and outcome != 'complete':
+            problems.append('download %d was cut once but not fetched again: %s' % (case['index'], msg))
         if outcome.isupper():
             problems.append('download %d (%s, cut at %s): %s' % (case['index'], case['kind'], case['drop_at'], outcome))
         outcomes.append({'index': case['index'], 'kind': case['kind'], 'drop_at': case['drop_at'], 'older_file': case['older'] is not None,
+                         'retries': case['retries'],
                          'task': task['status'], 'outcome': outcome, 'msg': msg[:200]})
     allowed = {c['dest'].name for c in cases} | {'.%s.cicd-gitlab' % c['dest'].name for c in cases if c['kind'] != 'log'}
     leftovers = sorted(set(os.listdir(dest_dir)) - allowed)
     report('2. downloads', 'interrupted downloads', downloads=total, seconds=watch.seconds,
-           complete=sum(o['outcome'] == 'complete' for o in outcomes), untouched=sum(o['outcome'] == 'untouched' for o in outcomes),
+           complete=sum(o['outcome'] == 'complete' for o in outcomes), retried=sum(o['retries'] for o in outcomes), untouched=sum(o['outcome'] == 'untouched' for o in outcomes),
            partial=sum(o['outcome'].isupper() for o in outcomes), leftovers=leftovers, outcomes=outcomes)
     assert not leftovers, 'temporary files left behind: %s' % leftovers
     assert not problems, '\n'.join(problems)

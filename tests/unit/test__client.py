@@ -480,16 +480,42 @@ def test_download_size_cap_keeps_old_destination(fake, tmp_path):
 
 
 def test_download_cut_mid_stream_keeps_old_destination(fake, tmp_path):
-    client = make_client(fake)
+    client = make_client(fake, retries=1)
     client.create_variable('project', 'acme/app', {'key': 'A', 'value': 'x' * 5000})
-    add_fault(fake, method='GET', path='/variables$', drop='after')
+    add_fault(fake, method='GET', path='/variables$', drop='after', count=2)
     dest = tmp_path / 'out'
     dest.write_bytes(b'old')
     with pytest.raises(errors.GitLabDownloadError) as info:
         client.download('projects/acme%2Fapp/variables', str(dest))
-    assert 'cut' in str(info.value)
+    assert 'cut' in str(info.value) and 'gave up after 1 retries' in str(info.value)
     assert dest.read_bytes() == b'old'
     assert os.listdir(tmp_path) == ['out']
+
+
+def test_download_cut_once_is_fetched_again(fake, tmp_path):
+    client = make_client(fake)
+    client.create_variable('project', 'acme/app', {'key': 'A', 'value': 'x' * 5000})
+    expected = requests.get(fake.url + '/api/v4/projects/acme%2Fapp/variables',
+                            headers={'PRIVATE-TOKEN': ROOT_TOKEN}, timeout=10).content
+    clear_journal(fake)
+    add_fault(fake, method='GET', path='/variables$', drop='after', drop_at=0.5)
+    dest = tmp_path / 'out'
+    dest.write_bytes(b'old')
+    result = client.download('projects/acme%2Fapp/variables', str(dest))
+    assert dest.read_bytes() == expected
+    assert result['sha256'] == hashlib.sha256(expected).hexdigest()
+    assert [e['method'] for e in journal(fake)] == ['GET', 'GET']
+    assert client.sleeper.delays == [1.0]
+    assert os.listdir(tmp_path) == ['out']
+
+
+def test_download_size_cap_is_not_retried(fake, tmp_path):
+    client = make_client(fake)
+    client.create_variable('project', 'acme/app', {'key': 'A', 'value': 'x' * 1000})
+    clear_journal(fake)
+    with pytest.raises(errors.GitLabDownloadError):
+        client.download('projects/acme%2Fapp/variables', str(tmp_path / 'out'), max_size=100)
+    assert len(journal(fake)) == 1 and client.sleeper.delays == []
 
 
 def test_download_into_missing_directory_is_a_clear_error(fake, tmp_path):
@@ -534,13 +560,15 @@ class _ShortResponse:
 
 
 def test_download_detects_a_body_shorter_than_content_length(tmp_path, monkeypatch):
-    client = GitLabClient('http://gitlab.example.com', token=ROOT_TOKEN)
+    sleeper = Sleeper()
+    client = GitLabClient('http://gitlab.example.com', token=ROOT_TOKEN, retries=2, sleep=sleeper)
     monkeypatch.setattr(client, 'request', lambda *args, **kwargs: _ShortResponse())
     dest = tmp_path / 'out'
     dest.write_bytes(b'old')
     with pytest.raises(errors.GitLabDownloadError) as info:
         client.download('projects/1/jobs/2/artifacts', str(dest))
-    assert 'got 5 of 10 bytes' in str(info.value)
+    assert 'got 5 of 10 bytes' in str(info.value) and 'gave up after 2 retries' in str(info.value)
+    assert sleeper.delays == [1.0, 2.0]
     assert dest.read_bytes() == b'old'
     assert os.listdir(tmp_path) == ['out']
 
