@@ -8,7 +8,9 @@ Private to the collection: the API of this file may change without notice.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 
 # What a person should check, per status; appended to every error message.
 _HINTS = {
@@ -22,6 +24,10 @@ _HINTS = {
     429: 'GitLab is rate limiting this token; raise api_retries or run fewer requests at once',
 }
 _SERVER_HINT = 'GitLab or a proxy in front of it failed; try again later'
+_HTML_TITLE = re.compile(r'<title[^>]*>(.*?)</title>', re.I | re.S)
+_HTML_H1 = re.compile(r'<h1[^>]*>(.*?)</h1>', re.I | re.S)
+_HTML_NOISE = re.compile(r'<(script|style)[^>]*>.*?</\1>|<!--.*?-->', re.I | re.S)
+_HTML_TAG = re.compile(r'<[^>]*>')
 
 
 def parse_error_body(body):
@@ -40,7 +46,7 @@ def parse_error_body(body):
         try:
             body = json.loads(body)
         except ValueError:
-            return body.strip()[:500]
+            return _text_summary(body)
     if isinstance(body, dict):
         if 'message' in body:
             return _flatten(body['message'])
@@ -50,6 +56,19 @@ def parse_error_body(body):
                 text = '%s: %s' % (text, body['error_description'])
             return text
     return _flatten(body)
+
+
+def _text_summary(text):
+    """A body that is not JSON, in one line of at most 500 characters.
+
+    A proxy in front of GitLab (or GitLab's own public/502.html) answers with a whole HTML page of
+    styles and markup; its ``<title>`` (else its first ``<h1>``, else its text) is what it says.
+    """
+    if text.lstrip()[:1] == '<':
+        found = _HTML_TITLE.search(text) or _HTML_H1.search(text)
+        text = found.group(1) if found and found.group(1).strip() else _HTML_NOISE.sub(' ', text)
+        text = html.unescape(_HTML_TAG.sub(' ', text))
+    return ' '.join(text.split())[:500]
 
 
 def _flatten(message):

@@ -290,6 +290,8 @@ def test_retries_stop_at_the_retry_count(fake):
     assert client.sleeper.delays == [1.0, 2.0, 4.0]
     assert 'gave up after 3 retries' in str(info.value)
     assert len(journal(fake)) == 4
+    assert 'HTTP 503: GitLab is not available (503)' in str(info.value)   # the proxy page, by its title
+    assert '<' not in str(info.value)
 
 
 def test_total_wait_is_bounded(fake):

@@ -18,8 +18,41 @@ from ansible_collections.cicd.gitlab.plugins.module_utils import _errors as erro
     ('{"message":"401 Unauthorized"}', '401 Unauthorized'),
     (b'{"error":"404 Not Found"}', '404 Not Found'),
     (None, ''),
+    ('line one\n  line two\n', 'line one line two'),
+    ('x' * 600, 'x' * 500),
 ])
 def test_parse_error_body_three_shapes_and_text(body, expected):
+    assert errors.parse_error_body(body) == expected
+
+
+GITLAB_502_PAGE = """<!DOCTYPE html>
+<html>
+<head>
+  <meta content="width=device-width, initial-scale=1, maximum-scale=1" name="viewport">
+  <title>GitLab is not responding (502)</title>
+  <style>
+    body { color: #666; text-align: center; font-family: "Helvetica Neue", Helvetica, Arial, sans-serif; margin: auto; }
+""" + '    .container { margin: auto 20px; }\n' * 40 + """  </style>
+</head>
+<body>
+  <h1><img alt="GitLab Logo" src="data:image/svg+xml;base64,PHN2ZyB3aWR0aD0iMjEwIiBoZWlnaHQ9IjIxMCI="><br>502</h1>
+  <div class="container"><h3>Whoops, GitLab is taking too much time to respond.</h3><hr><p>Try refreshing the page.</p></div>
+</body>
+</html>
+"""
+
+
+@pytest.mark.parametrize('body, expected', [
+    (GITLAB_502_PAGE, 'GitLab is not responding (502)'),
+    (GITLAB_502_PAGE.encode('utf-8'), 'GitLab is not responding (502)'),
+    ('<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>',
+     '502 Bad Gateway'),
+    ('<html><body><h1>Service &amp; API\n unavailable</h1><p>later</p></body></html>', 'Service & API unavailable'),
+    ('<html><head><title> </title><style>p {color: red}</style></head><body><p>Down for <b>maintenance</b></p></body></html>',
+     'Down for maintenance'),
+])
+def test_parse_error_body_html_pages_by_their_title(body, expected):
+    """A proxy's (or GitLab's public/50x.html) page is reported by its title, not as 3 KB of markup."""
     assert errors.parse_error_body(body) == expected
 
 
