@@ -746,6 +746,8 @@ class JobTask:
                 raise
             self.fail('the trigger token is not valid for project %s, or the project does not exist '
                       '(GitLab answers 404 for both): %s' % (self.project, err))
+        except GitLabValidationError as err:  # e.g. an unknown ref, or rules that leave no job
+            self.fail('GitLab did not start a pipeline on ref %s of project %s: %s' % (p['ref'], self.project, err), status=err.status)
         self.note('started pipeline %s on ref %s %s' % (pipeline['id'], p['ref'], how), changed=True)
         jobs = self.client.list_pipeline_jobs(self.project, pipeline['id'])
         self.result['pipeline'] = logic.public_pipeline(pipeline, jobs)

@@ -392,6 +392,7 @@ BAD_INPUT = [
     ({'test_state': 'run', 'test_ref': 'main', 'test_job_id': 1}, 'job_id'),
     ({'test_job_id': 999999}, '999999'),
     ({'test_pipeline_id': 999999, 'test_name': 'build'}, '999999'),
+    ({'test_state': 'run', 'test_ref': 'no-such-branch'}, 'pipeline on ref no-such-branch of project acme/svc'),
     ({'test_state': 'run', 'test_ref': 'no-such-branch'}, 'Reference not found'),
     ({'test_job_id': 1, 'test_artifact_path': 'dist/VERSION'}, 'artifacts_dest'),
     ({'test_job_id': 1, 'test_log_lines': -1}, 'log_lines'),
