@@ -92,7 +92,8 @@ def test_interrupted_downloads_never_leave_a_partial_file(gitlab, tmp_path):
     allowed = {c['dest'].name for c in cases} | {'.%s.cicd-gitlab' % c['dest'].name for c in cases if c['kind'] != 'log'}
     leftovers = sorted(set(os.listdir(dest_dir)) - allowed)
     report('2. downloads', 'interrupted downloads', downloads=total, seconds=watch.seconds,
-           complete=sum(o['outcome'] == 'complete' for o in outcomes), retried=sum(o['retries'] for o in outcomes), untouched=sum(o['outcome'] == 'untouched' for o in outcomes),
+           complete=sum(o['outcome'] == 'complete' for o in outcomes), retried=sum(o['retries'] for o in outcomes),
+           untouched=sum(o['outcome'] == 'untouched' for o in outcomes),
            partial=sum(o['outcome'].isupper() for o in outcomes), leftovers=leftovers, outcomes=outcomes)
     assert not leftovers, 'temporary files left behind: %s' % leftovers
     assert not problems, '\n'.join(problems)
