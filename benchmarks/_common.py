@@ -6,6 +6,7 @@ interpreter wrapper that records the module process's peak memory, a task-timing
 benchmark virtualenvs under ``benchmarks/output/`` and the raw results of each part.
 """
 
+import contextlib
 import datetime
 import hashlib
 import importlib
@@ -17,9 +18,11 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import requests
+import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
 OUTPUT = os.path.join(ROOT, 'benchmarks', 'output')
@@ -249,6 +252,26 @@ class Fake:
             if time.monotonic() > deadline:
                 raise BenchError('jobs did not finish: %s' % {k: v['status'] for k, v in jobs.items()})
             time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def fake_workspace(part, seed):
+    """A temporary work directory and the fake GitLab started from ``seed`` (a dict); yields ``(work, fake)``.
+
+    The fake is stopped and the directory removed afterwards, whatever happened.
+    """
+    work = tempfile.mkdtemp(prefix='cicd-gitlab-bench-%s-' % part)
+    fake = None
+    try:
+        seed_file = os.path.join(work, 'seed.yml')
+        with open(seed_file, 'w', encoding='utf-8') as handle:
+            yaml.safe_dump(seed, handle, sort_keys=False)
+        fake = Fake(seed_file, os.path.join(work, 'fake.log'))
+        yield work, fake
+    finally:
+        if fake is not None:
+            fake.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def ansible_env(work, collections=None, **extra):

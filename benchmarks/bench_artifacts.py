@@ -30,13 +30,12 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 import requests
 import yaml
 
-from _common import MIB, TOKEN, BenchError, Fake, ansible_env, collection_tree, epoch, machine, part_meta, say, spread, write_wrapper
+from _common import MIB, TOKEN, BenchError, ansible_env, collection_tree, epoch, fake_workspace, machine, part_meta, say, spread, write_wrapper
 
 PROJECT = 'bench/artifacts'
 SLOW_PROJECT = 'bench/slow'
@@ -515,13 +514,7 @@ def measure(args):
     """Run the artifacts part (``args.runs``, ``args.big_runs``, ``args.wait_runs``); returns its raw data."""
     started = time.monotonic()
     load_before = os.getloadavg()[0]
-    work = tempfile.mkdtemp(prefix='cicd-gitlab-bench-')
-    fake = None
-    try:
-        seed_file = os.path.join(work, 'seed.yml')
-        with open(seed_file, 'w', encoding='utf-8') as handle:
-            yaml.safe_dump(bench_seed(), handle, sort_keys=False)
-        fake = Fake(seed_file, os.path.join(work, 'fake.log'))
+    with fake_workspace('artifacts', bench_seed()) as (work, fake):
         say('== artifacts: fake GitLab at %s (work directory %s)' % (fake.url, work))
         bench = Bench(fake, work, collection_tree(os.path.join(work, 'collections')))
         notes = []
@@ -540,10 +533,6 @@ def measure(args):
         meta.update({'tmp_base': os.path.dirname(work), 'notes': notes,
                      'poll_growth': bench.jobs_logic.POLL_GROWTH, 'poll_cap': bench.jobs_logic.MAX_POLL_INTERVAL})
         return {'machine': machine(), 'meta': meta, 'downloads': samples, 'wait': waits, 'summary': summarize(samples, waits)}
-    finally:
-        if fake is not None:
-            fake.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def main(argv=None):

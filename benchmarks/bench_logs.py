@@ -12,14 +12,12 @@ the two alternate run by run, and the log file is deleted after each run so ever
 """
 
 import os
-import shutil
 import sys
-import tempfile
 import time
 
 import yaml
 
-from _common import (MIB, TOKEN, BenchError, Fake, ansible_env, collection_tree, machine, part_meta, read_lines, run_playbook, say, spread,
+from _common import (MIB, TOKEN, BenchError, ansible_env, collection_tree, fake_workspace, machine, part_meta, read_lines, run_playbook, say, spread,
                      write_wrapper)
 
 PROJECT = 'bench/logs'
@@ -39,13 +37,7 @@ def measure(args):
     """Run the logs part; returns its raw data."""
     started = time.monotonic()
     load_before = os.getloadavg()[0]
-    work = tempfile.mkdtemp(prefix='cicd-gitlab-bench-logs-')
-    fake = None
-    try:
-        seed_file = os.path.join(work, 'seed.yml')
-        with open(seed_file, 'w', encoding='utf-8') as handle:
-            yaml.safe_dump(bench_seed(), handle, sort_keys=False)
-        fake = Fake(seed_file, os.path.join(work, 'fake.log'))
+    with fake_workspace('logs', bench_seed()) as (work, fake):
         say('== logs: fake GitLab at %s; %d runs of each log, alternating' % (fake.url, args.runs))
         created = fake.start_pipeline(PROJECT)
         jobs = fake.wait_finished(PROJECT, [job['id'] for job in created.values()])
@@ -88,10 +80,6 @@ def measure(args):
         peak = max(s['maxrss_mib'] for s in samples['big'])
         summary = {'peak': peak, 'met': peak < MEMORY_LIMIT_MIB}
         return {'machine': machine(), 'meta': part_meta(started, load_before), 'samples': samples, 'summary': summary}
-    finally:
-        if fake is not None:
-            fake.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def targets(data):

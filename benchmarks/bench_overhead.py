@@ -15,15 +15,13 @@ ratio is over the later (steady) tasks. One extra run of each task alone counts 
 """
 
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 
 import yaml
 
-from _common import TOKEN, BenchError, Fake, ansible_env, collection_tree, machine, part_meta, read_lines, run_playbook, say, spread, write_timer
+from _common import TOKEN, BenchError, ansible_env, collection_tree, fake_workspace, machine, part_meta, read_lines, run_playbook, say, spread, write_timer
 
 PROJECT = 'bench/overhead'
 TASKS_EACH = 4
@@ -55,15 +53,9 @@ def measure(args):
     """Run the overhead part; returns its raw data."""
     started = time.monotonic()
     load_before = os.getloadavg()[0]
-    work = tempfile.mkdtemp(prefix='cicd-gitlab-bench-overhead-')
-    fake = None
-    try:
-        seed_file = os.path.join(work, 'seed.yml')
-        seed = {'users': [{'username': 'root', 'token': TOKEN, 'admin': True}], 'groups': [{'path': 'bench'}],
-                'projects': [{'path': PROJECT, 'variables': VARIABLES}]}
-        with open(seed_file, 'w', encoding='utf-8') as handle:
-            yaml.safe_dump(seed, handle, sort_keys=False)
-        fake = Fake(seed_file, os.path.join(work, 'fake.log'))
+    seed = {'users': [{'username': 'root', 'token': TOKEN, 'admin': True}], 'groups': [{'path': 'bench'}],
+            'projects': [{'path': PROJECT, 'variables': VARIABLES}]}
+    with fake_workspace('overhead', seed) as (work, fake):
         say('== overhead: fake GitLab at %s; %d runs of %d tasks of each kind, alternating' % (fake.url, args.runs, TASKS_EACH))
         times_file = os.path.join(work, 'times.jsonl')
         env = ansible_env(work, collection_tree(os.path.join(work, 'collections')), ANSIBLE_CALLBACK_PLUGINS=write_timer(os.path.join(work, 'callbacks')),
@@ -108,10 +100,6 @@ def measure(args):
         summary['met'] = statistics.median(summary['steady_ratio']) <= RATIO_TARGET
         summary['first_met'] = statistics.median(summary['first_ratio']) <= RATIO_TARGET
         return {'machine': machine(), 'meta': part_meta(started, load_before), 'runs': rows, 'summary': summary}
-    finally:
-        if fake is not None:
-            fake.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def targets(data):

@@ -32,16 +32,14 @@ import collections
 import json
 import math
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 import yaml
 
-from _common import (ROOT, TOKEN, BenchError, Fake, ansible_env, collection_tree, ensure_venv, machine, part_meta, read_lines,
+from _common import (ROOT, TOKEN, BenchError, ansible_env, collection_tree, ensure_venv, fake_workspace, machine, part_meta, read_lines,
                      run_playbook, say, spread, write_timer)
 
 REQUIREMENTS = os.path.join(ROOT, 'benchmarks', 'requirements-cg.txt')
@@ -309,13 +307,7 @@ def measure(args):
     load_before = os.getloadavg()[0]
     cg_venv = ensure_venv('cg', REQUIREMENTS)
     versions = tool_versions(cg_venv)
-    work = tempfile.mkdtemp(prefix='cicd-gitlab-bench-vars-')
-    fake = None
-    try:
-        seed_file = os.path.join(work, 'seed.yml')
-        with open(seed_file, 'w', encoding='utf-8') as handle:
-            yaml.safe_dump(bench_seed(args.runs, args.sweep), handle, sort_keys=False)
-        fake = Fake(seed_file, os.path.join(work, 'fake.log'))
+    with fake_workspace('vars', bench_seed(args.runs, args.sweep)) as (work, fake):
         say('== variables: fake GitLab at %s; community.general %s from %s (%s)' % (
             fake.url, versions['community.general'], os.path.relpath(cg_venv['path'], ROOT),
             'reused' if cg_venv['reused'] else 'created in %.0f s' % cg_venv['seconds']))
@@ -333,10 +325,6 @@ def measure(args):
         meta['venv']['path'] = os.path.relpath(cg_venv['path'], ROOT)
         return {'machine': machine(), 'meta': meta, 'versions': versions, 'rounds': rounds, 'sweep': sweep_rows,
                 'summary': summarize(rounds, sweep_rows, args.n)}
-    finally:
-        if fake is not None:
-            fake.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 # ---- report ------------------------------------------------------------------------------------
