@@ -308,8 +308,8 @@ def summary_line(part, entries, tests):
         elif entry['check'] == 'retry budget exhausted':
             facts.append('%d/%d clear failures' % (entry['clear'], entry['cases']))
         elif entry['check'] == 'interrupted downloads':
-            facts.append('%d downloads: %d complete, %d untouched, %d partial, %d leftovers' % (
-                entry['downloads'], entry['complete'], entry['untouched'], entry['partial'], len(entry['leftovers'])))
+            facts.append('%d downloads (%s with retries): %d complete, %d untouched, %d partial, %d leftovers' % (
+                entry['downloads'], entry.get('retried', 'none'), entry['complete'], entry['untouched'], entry['partial'], len(entry['leftovers'])))
         elif entry['check'] == 'playbooks at -vvv with --diff':
             facts.append('%d runs, %d bytes, %d hits' % (entry['runs'], entry['bytes_scanned'], entry['hits']))
         elif entry['check'] == 'refused clearly, no writes':
