@@ -44,7 +44,7 @@ def test_interrupted_downloads_never_leave_a_partial_file(gitlab, tmp_path):
     paths = {'archive': r'/jobs/%d/artifacts$' % build['id'], 'file': r'/jobs/%d/artifacts/dist/svc\.bin$' % build['id'],
              'log': r'/jobs/%d/trace$' % build['id']}
     rng = random.Random(20240607)
-    cases, tasks = [], []
+    cases = []
     for index in range(total):
         kind = KINDS[index % len(KINDS)]
         dest = dest_dir / ('%s-%02d.%s' % (kind, index, {'archive': 'zip', 'file': 'bin', 'log': 'log'}[kind]))
@@ -52,8 +52,6 @@ def test_interrupted_downloads_never_leave_a_partial_file(gitlab, tmp_path):
         if older is not None:
             dest.write_bytes(older)
         drop_at = cut_point(rng)
-        # Rules of one path are used in order, one per request: task i gets its own cut point.
-        gitlab.add_fault(method='GET', path=paths[kind], drop='after', drop_at=drop_at, count=1)
         retries = index % 4 < 2       # pairs: both with and without an older file, in every kind
         args = {'project': SVC, 'job_id': build['id']}
         if not retries:
@@ -65,15 +63,20 @@ def test_interrupted_downloads_never_leave_a_partial_file(gitlab, tmp_path):
             if kind == 'file':
                 args['artifact_path'] = 'dist/svc.bin'
         name = 'Download %d (%s, cut at %s%s)' % (index, kind, drop_at, '' if retries else ', no retries')
-        tasks.append({'name': name, 'cicd.gitlab.gitlab_ci_job': args, 'ignore_errors': True})
-        cases.append({'index': index, 'kind': kind, 'dest': dest, 'older': older, 'drop_at': drop_at, 'task': name, 'retries': retries})
+        task = {'name': name, 'cicd.gitlab.gitlab_ci_job': args, 'ignore_errors': True}
+        cases.append({'index': index, 'kind': kind, 'dest': dest, 'older': older, 'drop_at': drop_at, 'task': task, 'retries': retries,
+                      'path': paths[kind]})
 
+    # One playbook run per download, its cut armed just before: a task that retries must not use up
+    # the cut meant for a later one (rules of a path are used in order, one per request).
     with Stopwatch() as watch:
-        run = gitlab.play_tasks(tasks)
+        for case in cases:
+            gitlab.add_fault(method='GET', path=case['path'], drop='after', drop_at=case['drop_at'], count=1)
+            case['run'] = gitlab.play_tasks([case['task']])
 
     problems, outcomes = [], []
     for case in cases:
-        task = run.task(case['task'])
+        task = case['run'].task(case['task']['name'])
         dest, msg = case['dest'], task['result'].get('msg') or ''
         content = dest.read_bytes() if dest.exists() else None
         if task['status'] in ('changed', 'ok'):
