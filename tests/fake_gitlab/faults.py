@@ -44,6 +44,16 @@ _PROXY_PAGES = {
 }
 
 
+def _proxy_page(status):
+    """A page shaped like GitLab's public/50x.html: about 3 KB, a title, a style block, markup."""
+    styles = ''.join('    .rule-%d { margin: %dpx auto; color: #%03x; }\n' % (index, index, 0x456 + index) for index in range(60))
+    return ('<!DOCTYPE html>\n<html>\n<head>\n'
+            '  <meta content="width=device-width, initial-scale=1, maximum-scale=1" name="viewport">\n'
+            '  <title>%s</title>\n  <style>\n%s  </style>\n</head>\n<body>\n'
+            '  <h1>%d</h1>\n  <div class="container"><h3>%s</h3><hr><p>Try again in a few minutes.</p></div>\n'
+            '</body>\n</html>\n' % (_PROXY_PAGES[status], styles, status, _PROXY_PAGES[status])).encode('utf-8')
+
+
 class FaultError(ValueError):
     """A fault rule that cannot be used; the message says why."""
 
@@ -164,9 +174,7 @@ class FaultRule:
         if status == 429:
             return status, headers, b'Retry later\n', 'text/plain'
         if status in _PROXY_PAGES:
-            page = '<!DOCTYPE html>\n<html><head><title>%s</title></head><body><h1>%s</h1></body></html>\n' % (
-                _PROXY_PAGES[status], _PROXY_PAGES[status])
-            return status, headers, page.encode('utf-8'), 'text/html; charset=utf-8'
+            return status, headers, _proxy_page(status), 'text/html; charset=utf-8'
         if status == 500:
             return status, headers, {'message': '500 Internal Server Error'}, 'application/json'
         return status, headers, {'message': '%d Fault Injected' % status}, 'application/json'

@@ -71,7 +71,10 @@ def test_server_errors(fake, root, status):
     if status == 500:
         assert response.json() == {'message': '500 Internal Server Error'}
     else:
+        # A proxy's page, shaped like GitLab's public/50x.html (about 3 KB of markup and styles).
         assert response.headers['Content-Type'].startswith('text/html')
+        assert '<title>GitLab is ' in response.text and '(%d)</title>' % status in response.text
+        assert '<style>' in response.text and len(response.content) > 2000
 
 
 def test_apply_then_fail(fake, root):
