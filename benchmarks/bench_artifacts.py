@@ -463,6 +463,16 @@ def download_sections(data, number):
         'fake GitLab (pure Python, generating the zip and its CRC-32 as it sends) takes one core while serving, so every',
         'client shares the other core with the system; absolute MB/s are the fake\'s as much as the client\'s.',
         '',
+    ]
+    ceilings = ['%s %.2f' % (sizes[name]['label'], statistics.median(sizes[name]['ceiling_mbps']) / statistics.median(sizes[name]['curl_mbps']))
+                for name in RATIO_SIZES if 'ceiling_mbps' in sizes[name] and 'curl_mbps' in sizes[name]]
+    if ceilings:
+        lines += [
+            'The one-core ceiling against curl (medians) is %s: a median ratio above that comes from curl\'s own slow' % ', '.join(ceilings),
+            'runs (see its range), not from the client outrunning the ceiling.',
+            '',
+        ]
+    lines += [
         'Two things tried, and why the client is as it is (measured by hand on 2026-11-25, same machine):',
         '',
         '- Writing each 1 MiB chunk with one `write()` (the requests-script column does) made a 1 GiB download swing',
