@@ -144,15 +144,19 @@ def entry_answer(call, archive, path, detect):
 # -- routes ----------------------------------------------------------------------------------------
 
 
-def download_archive(call):
-    """``GET .../jobs/:job_id/artifacts``."""
+def _job_archive(call):
+    """The archive of the job ``:job_id`` names, or GitLab's plain 404 when it has none (yet, or any more)."""
     args = declared(call.params, [JOB_ID])
-    project = _readable_project(call)
-    job = find_build(call, project, args['job_id'])
+    job = find_build(call, _readable_project(call), args['job_id'])
     archive = job.archive(ci.store(call.state).snapshot())
     if archive is None:
         raise errors.not_found()
-    return archive_answer(call, archive)
+    return archive
+
+
+def download_archive(call):
+    """``GET .../jobs/:job_id/artifacts``."""
+    return archive_answer(call, _job_archive(call))
 
 
 def download_by_ref(call):
@@ -166,13 +170,7 @@ def download_by_ref(call):
 
 def file_by_job(call):
     """``GET .../jobs/:job_id/artifacts/*artifact_path``: 404 unless the archive is available."""
-    args = declared(call.params, [JOB_ID])
-    project = _readable_project(call)
-    job = find_build(call, project, args['job_id'])
-    archive = job.archive(ci.store(call.state).snapshot())
-    if archive is None:
-        raise errors.not_found()
-    return entry_answer(call, archive, call.params['artifact_path'], detect=False)
+    return entry_answer(call, _job_archive(call), call.params['artifact_path'], detect=False)
 
 
 def file_by_ref(call):
