@@ -246,15 +246,21 @@ class GitLabClient:
                 response.close()
             if delay is None:
                 raise failure
-            if attempt >= self.retries or waited + delay > self.max_retry_wait:
-                if attempt:
-                    gave_up = 'gave up after %d retries and %.0f s of waiting' % (attempt, waited)
-                    failure.detail = '%s; %s' % (failure.detail, gave_up) if failure.detail else gave_up
-                    failure.args = (failure.describe(),)
+            if self._out_of_budget(failure, attempt, waited, delay):
                 raise failure
             self._sleep(delay)
             waited += delay
             attempt += 1
+
+    def _out_of_budget(self, failure, attempt, waited, delay):
+        """Whether another retry after ``delay`` s would exceed the budget; if so, ``failure`` says so."""
+        if attempt < self.retries and waited + delay <= self.max_retry_wait:
+            return False
+        if attempt:
+            gave_up = 'gave up after %d retries and %.0f s of waiting' % (attempt, waited)
+            failure.detail = '%s; %s' % (failure.detail, gave_up) if failure.detail else gave_up
+            failure.args = (failure.describe(),)
+        return True
 
     def _transport_error(self, method, shown, exc):
         cls = GitLabTimeoutError if isinstance(exc, requests.exceptions.Timeout) else GitLabTransportError
@@ -386,10 +392,7 @@ class GitLabClient:
                 return self._download_once(path, dest, params, max_size, chunk_size)
             except GitLabStreamCutError as cut:
                 delay = self._backoff(attempt)
-                if attempt >= self.retries or waited + delay > self.max_retry_wait:
-                    if attempt:
-                        cut.detail = '%s; gave up after %d retries and %.0f s of waiting' % (cut.detail, attempt, waited)
-                        cut.args = (cut.describe(),)
+                if self._out_of_budget(cut, attempt, waited, delay):
                     raise
             self._sleep(delay)
             waited += delay
