@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: cicd.gitlab contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What every cicd.gitlab module shares: connection options, client construction, error exits.
+"""What every cicd.gitlab module shares: connection options, client construction, the one error exit.
 
 The options are documented once in plugins/doc_fragments/connection.py; ansible-test's
 validate-modules keeps the two in step. Private to the collection.
@@ -11,13 +11,26 @@ from __future__ import annotations
 
 import os
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.cicd.gitlab.plugins.module_utils._client import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     GitLabClient,
 )
+from ansible_collections.cicd.gitlab.plugins.module_utils._errors import GitLabError
+
+
+class TaskFailure(Exception):
+    """The task cannot reach its goal: ``msg`` says why, ``result`` holds what is known so far.
+
+    Module code raises it instead of calling fail_json; run_module() turns it into the failure.
+    """
+
+    def __init__(self, msg, **result):
+        super().__init__(msg)
+        self.msg = msg
+        self.result = result
 
 
 def gitlab_argument_spec():
@@ -62,8 +75,28 @@ def build_client(module):
 
 
 def fail_on_error(module, err, **result):
-    """Turn a GitLabError into fail_json; the one place where that happens. Never returns."""
+    """Turn a GitLabError into fail_json. Never returns."""
     extra = dict(result)
     if err.status is not None:
         extra['status'] = err.status
     module.fail_json(msg=str(err), **extra)
+
+
+def run_module(argument_spec, run, input_errors=(), **module_kwargs):
+    """The entry point of every module: build the AnsibleModule, ``run(module)``, exit.
+
+    ``run`` returns the result dict. Every failure leaves through here: a TaskFailure with its
+    partial result, a GitLabError (with the partial result a TaskFailure-aware caller attached as
+    ``err.result``), and the input errors (``input_errors``: exception classes with ``message()``
+    and ``errors``) raised before anything was sent.
+    """
+    module = AnsibleModule(argument_spec=argument_spec, **module_kwargs)
+    try:
+        result = run(module)
+    except TaskFailure as failure:
+        module.fail_json(msg=failure.msg, **failure.result)
+    except GitLabError as err:
+        fail_on_error(module, err, **getattr(err, 'result', {}))
+    except input_errors as err:
+        module.fail_json(msg=err.message(), errors=err.errors)
+    module.exit_json(**result)

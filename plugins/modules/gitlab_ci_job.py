@@ -581,9 +581,7 @@ import os
 import tempfile
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.cicd.gitlab.plugins.module_utils._module import build_client, fail_on_error, gitlab_argument_spec
+from ansible_collections.cicd.gitlab.plugins.module_utils._module import build_client, gitlab_argument_spec, run_module
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
     GitLabError,
     GitLabNotFoundError,
@@ -1053,18 +1051,21 @@ class JobTask:
         return self.set_attributes(info)
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, add_file_common_args=True)
+def run(module):
+    """Validate every option before the first request, then carry out the task."""
     problems = logic.validate_params(module.params)
     if problems:
-        module.fail_json(msg=logic.JobInputError(problems).message(), errors=problems)
-    client = build_client(module)
-    task = JobTask(module, client)
+        raise logic.JobInputError(problems)
+    task = JobTask(module, build_client(module))
     try:
-        result = task.run()
+        return task.run()
     except GitLabError as err:
-        fail_on_error(module, err, **task.partial())
-    module.exit_json(**result)
+        err.result = task.partial()
+        raise
+
+
+def main():
+    run_module(argument_spec(), run, input_errors=(logic.JobInputError,), supports_check_mode=True, add_file_common_args=True)
 
 
 if __name__ == '__main__':
