@@ -42,6 +42,7 @@ def gitlab_argument_spec():
         validate_certs=dict(type='bool', default=True),
         ca_path=dict(type='path'),
         timeout=dict(type='float', default=30),
+        task_timeout=dict(type='float'),
         api_retries=dict(type='int', default=5),
     )
 
