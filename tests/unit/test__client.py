@@ -8,7 +8,9 @@ without credentials, streaming downloads and the user agent.
 """
 
 import email.utils
+import errno
 import hashlib
+import io
 import os
 import socket
 import threading
@@ -74,7 +76,6 @@ def assert_no_secret(text):
     ('42', '42'),
     ('acme/app', 'acme%2Fapp'),
     ('acme/platform/app', 'acme%2Fplatform%2Fapp'),
-    ('/acme/app/', 'acme%2Fapp'),
     ('group.name/my app', 'group.name%2Fmy%20app'),
 ])
 def test_encode_id_is_one_segment(value, expected):
@@ -116,10 +117,12 @@ def test_user_agent_names_the_collection_version():
     assert GitLabClient('http://x').session.headers['User-Agent'] == 'cicd.gitlab/%s' % version
 
 
-def test_tls_settings():
+def test_tls_settings(tmp_path):
+    bundle = tmp_path / 'ca.pem'
+    bundle.write_text('not checked here')
     assert GitLabClient('https://x').session.verify is True
     assert GitLabClient('https://x', validate_certs=False).session.verify is False
-    assert GitLabClient('https://x', ca_path='/etc/ca.pem').session.verify == '/etc/ca.pem'
+    assert GitLabClient('https://x', ca_path=str(bundle)).session.verify == str(bundle)
 
 
 class _Resp:
@@ -276,7 +279,7 @@ def test_connection_refused_is_retried_even_for_post_then_fails_clearly():
         client.create_variable('project', 'acme/app', {'key': 'A', 'value': 'x'})
     assert sleeper.delays == [1.0, 2.0]
     text = str(info.value)
-    assert text.startswith('POST /api/v4/projects/acme%2Fapp/variables failed (')
+    assert text.startswith('POST /api/v4/projects/acme/app/variables failed (')
     assert 'refused' in text.lower()
     assert 'gave up after 2 retries' in text
     assert_no_secret(text)
@@ -337,7 +340,7 @@ def test_401_unknown_token(fake):
     with pytest.raises(errors.GitLabAuthError) as info:
         client.list_variables('project', 'acme/app')
     text = str(info.value)
-    assert text.startswith('GET /api/v4/projects/acme%2Fapp/variables failed with HTTP 401: 401 Unauthorized')
+    assert text.startswith('GET /api/v4/projects/acme/app/variables failed with HTTP 401: 401 Unauthorized')
     assert 'api_token' in text
     assert 'glpat-wrong-000000000000' not in text
 
@@ -413,19 +416,32 @@ def test_redirect_to_storage_carries_no_credentials(fake, tmp_path):
     assert all(entry['auth_headers'] == [] for entry in received)
 
 
-def test_download_streams_to_dest_with_sha256(fake, tmp_path):
+def test_download_streams_into_the_handle_with_sha256(fake, tmp_path):
     client = make_client(fake)
     client.create_variable('project', 'acme/app', {'key': 'A', 'value': 'x' * 1000})
     expected = requests.get(fake.url + '/api/v4/projects/acme%2Fapp/variables',
                             headers={'PRIVATE-TOKEN': ROOT_TOKEN}, timeout=10).content
     dest = tmp_path / 'out.json'
-    result = client.download('projects/acme%2Fapp/variables', str(dest), chunk_size=64)
+    with open(dest, 'w+b') as handle:
+        result = client.download('projects/acme%2Fapp/variables', handle, chunk_size=64)
     assert dest.read_bytes() == expected
-    assert result == {'path': str(dest), 'size': len(expected), 'sha256': hashlib.sha256(expected).hexdigest()}
-    assert os.listdir(tmp_path) == ['out.json']
+    assert result == {'size': len(expected), 'sha256': hashlib.sha256(expected).hexdigest(), 'content_type': 'application/json'}
+    assert os.listdir(tmp_path) == ['out.json']   # the client creates no file of its own
 
 
-def test_download_writes_in_small_slices(fake, tmp_path, monkeypatch):
+class Recorder(io.BytesIO):
+    """A binary handle that records the size of every write."""
+
+    def __init__(self):
+        super().__init__()
+        self.sizes = []
+
+    def write(self, data):
+        self.sizes.append(len(data))
+        return super().write(data)
+
+
+def test_download_writes_in_small_slices(fake):
     """Chunks are written in WRITE_SLICE pieces (large writes are slow on some VMs), bytes intact."""
     client = make_client(fake)
     for index in range(6):
@@ -433,68 +449,43 @@ def test_download_writes_in_small_slices(fake, tmp_path, monkeypatch):
     expected = requests.get(fake.url + '/api/v4/projects/acme%2Fapp/variables',
                             headers={'PRIVATE-TOKEN': ROOT_TOKEN}, timeout=10).content
     assert len(expected) > 2 * client_mod.WRITE_SLICE
-    sizes = []
-    real_fdopen = os.fdopen
-
-    class Recorder:
-        def __init__(self, handle):
-            self.handle = handle
-
-        def write(self, data):
-            sizes.append(len(data))
-            return self.handle.write(data)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return self.handle.__exit__(*exc)
-
-    monkeypatch.setattr(client_mod.os, 'fdopen', lambda *args, **kwargs: Recorder(real_fdopen(*args, **kwargs)))
-    dest = tmp_path / 'out.json'
-    result = client.download('projects/acme%2Fapp/variables', str(dest), chunk_size=client_mod.WRITE_SLICE * 2 + 1000)
-    assert dest.read_bytes() == expected
+    handle = Recorder()
+    result = client.download('projects/acme%2Fapp/variables', handle, chunk_size=client_mod.WRITE_SLICE * 2 + 1000)
+    assert handle.getvalue() == expected
     assert result['sha256'] == hashlib.sha256(expected).hexdigest()
-    assert sum(sizes) == len(expected)
-    assert max(sizes) == client_mod.WRITE_SLICE
+    assert sum(handle.sizes) == len(expected)
+    assert max(handle.sizes) == client_mod.WRITE_SLICE
 
 
-def test_download_follows_redirect_without_credentials(fake, tmp_path):
+def test_download_follows_redirect_without_credentials(fake):
     add_fault(fake, method='GET', path='/variables$', redirect=True)
     client = make_client(fake)
-    result = client.download('projects/acme%2Fapp/variables', str(tmp_path / 'x'))
-    assert (tmp_path / 'x').read_bytes() == b'[]'
+    handle = io.BytesIO()
+    result = client.download('projects/acme%2Fapp/variables', handle)
+    assert handle.getvalue() == b'[]'
     assert result['size'] == 2
     received = requests.get(fake.url + '/-/fake/storage/journal', timeout=10).json()
     assert [entry['auth_headers'] for entry in received] == [[]]
 
 
-def test_download_size_cap_keeps_old_destination(fake, tmp_path):
+def test_download_size_cap(fake):
     client = make_client(fake)
     client.create_variable('project', 'acme/app', {'key': 'A', 'value': 'x' * 1000})
-    dest = tmp_path / 'out'
-    dest.write_bytes(b'old')
     with pytest.raises(errors.GitLabDownloadError) as info:
-        client.download('projects/acme%2Fapp/variables', str(dest), max_size=100, chunk_size=16)
+        client.download('projects/acme%2Fapp/variables', io.BytesIO(), max_size=100, chunk_size=16)
     assert 'larger than the limit of 100 bytes' in str(info.value)
-    assert dest.read_bytes() == b'old'
-    assert os.listdir(tmp_path) == ['out']
 
 
-def test_download_cut_mid_stream_keeps_old_destination(fake, tmp_path):
+def test_download_cut_mid_stream_gives_up_after_the_retries(fake):
     client = make_client(fake, retries=1)
     client.create_variable('project', 'acme/app', {'key': 'A', 'value': 'x' * 5000})
     add_fault(fake, method='GET', path='/variables$', drop='after', count=2)
-    dest = tmp_path / 'out'
-    dest.write_bytes(b'old')
-    with pytest.raises(errors.GitLabDownloadError) as info:
-        client.download('projects/acme%2Fapp/variables', str(dest))
+    with pytest.raises(errors.GitLabStreamCutError) as info:
+        client.download('projects/acme%2Fapp/variables', io.BytesIO())
     assert 'cut' in str(info.value) and 'gave up after 1 retries' in str(info.value)
-    assert dest.read_bytes() == b'old'
-    assert os.listdir(tmp_path) == ['out']
 
 
-def test_download_cut_once_is_fetched_again(fake, tmp_path):
+def test_download_cut_once_is_fetched_again_into_a_rewound_truncated_handle(fake, tmp_path):
     client = make_client(fake)
     client.create_variable('project', 'acme/app', {'key': 'A', 'value': 'x' * 5000})
     expected = requests.get(fake.url + '/api/v4/projects/acme%2Fapp/variables',
@@ -502,29 +493,34 @@ def test_download_cut_once_is_fetched_again(fake, tmp_path):
     clear_journal(fake)
     add_fault(fake, method='GET', path='/variables$', drop='after', drop_at=0.5)
     dest = tmp_path / 'out'
-    dest.write_bytes(b'old')
-    result = client.download('projects/acme%2Fapp/variables', str(dest))
+    with open(dest, 'w+b') as handle:
+        result = client.download('projects/acme%2Fapp/variables', handle)
     assert dest.read_bytes() == expected
     assert result['sha256'] == hashlib.sha256(expected).hexdigest()
     assert [e['method'] for e in journal(fake)] == ['GET', 'GET']
     assert client.sleeper.delays == [1.0]
-    assert os.listdir(tmp_path) == ['out']
 
 
-def test_download_size_cap_is_not_retried(fake, tmp_path):
+def test_download_size_cap_is_not_retried(fake):
     client = make_client(fake)
     client.create_variable('project', 'acme/app', {'key': 'A', 'value': 'x' * 1000})
     clear_journal(fake)
     with pytest.raises(errors.GitLabDownloadError):
-        client.download('projects/acme%2Fapp/variables', str(tmp_path / 'out'), max_size=100)
+        client.download('projects/acme%2Fapp/variables', io.BytesIO(), max_size=100)
     assert len(journal(fake)) == 1 and client.sleeper.delays == []
 
 
-def test_download_into_missing_directory_is_a_clear_error(fake, tmp_path):
+class FullDisk(io.BytesIO):
+    def write(self, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_download_into_a_full_disk_is_a_clear_error(fake):
     client = make_client(fake)
     with pytest.raises(errors.GitLabDownloadError) as info:
-        client.download('projects/acme%2Fapp/variables', str(tmp_path / 'missing' / 'out'))
-    assert 'cannot write in' in str(info.value)
+        client.download('projects/acme%2Fapp/variables', FullDisk())
+    assert 'cannot write the download: No space left on device' in str(info.value)
+    assert client.sleeper.delays == []
 
 
 def test_concurrent_clients_share_nothing(fake):
@@ -561,23 +557,25 @@ class _ShortResponse:
         pass
 
 
-def test_download_detects_a_body_shorter_than_content_length(tmp_path, monkeypatch):
+def test_download_detects_a_body_shorter_than_content_length(monkeypatch):
     sleeper = Sleeper()
     client = GitLabClient('http://gitlab.example.com', token=ROOT_TOKEN, retries=2, sleep=sleeper)
-    monkeypatch.setattr(client, 'request', lambda *args, **kwargs: _ShortResponse())
-    dest = tmp_path / 'out'
-    dest.write_bytes(b'old')
-    with pytest.raises(errors.GitLabDownloadError) as info:
-        client.download('projects/1/jobs/2/artifacts', str(dest))
+    monkeypatch.setattr(client, '_attempt', lambda *args, **kwargs: _ShortResponse())
+    handle = io.BytesIO()
+    with pytest.raises(errors.GitLabStreamCutError) as info:
+        client.download('projects/1/jobs/2/artifacts', handle)
     assert 'got 5 of 10 bytes' in str(info.value) and 'gave up after 2 retries' in str(info.value)
     assert sleeper.delays == [1.0, 2.0]
-    assert dest.read_bytes() == b'old'
-    assert os.listdir(tmp_path) == ['out']
+    assert handle.getvalue() == b'12345'   # rewound and truncated before each try
 
 
-@pytest.mark.parametrize('kwargs, expected', [({'validate_certs': False}, False), ({'ca_path': '/etc/ca.pem'}, '/etc/ca.pem')])
-def test_verify_is_sent_with_every_request_so_ca_bundle_env_cannot_override_it(monkeypatch, kwargs, expected):
+@pytest.mark.parametrize('kwargs, expected', [({'validate_certs': False}, False), ({'ca_path': 'CA'}, 'CA')])
+def test_verify_is_sent_with_every_request_so_ca_bundle_env_cannot_override_it(monkeypatch, tmp_path, kwargs, expected):
     monkeypatch.setenv('REQUESTS_CA_BUNDLE', '/somewhere/else.pem')
+    if kwargs.get('ca_path'):
+        (tmp_path / 'ca.pem').write_text('x')
+        kwargs = {'ca_path': str(tmp_path / 'ca.pem')}
+        expected = kwargs['ca_path']
     client = GitLabClient('https://gitlab.example.com', token=ROOT_TOKEN, **kwargs)
     seen = {}
 
