@@ -587,3 +587,491 @@ def test_verify_is_sent_with_every_request_so_ca_bundle_env_cannot_override_it(m
     with pytest.raises(errors.GitLabTLSError):
         client.get('version')
     assert seen['verify'] == expected
+
+
+# ---- hardening (issue #11): input, paths, secrets, strict answers, deadlines, downloads ----------------
+
+
+class Scripted:
+    """A tiny HTTP server answering a script of canned responses, one per request (the last repeats).
+
+    Each answer: ``status``, ``headers`` (list of pairs), ``body`` (bytes), and optionally ``drip``
+    (seconds between single body bytes) or ``cut`` (close after this many body bytes, Content-Length
+    still announcing the whole body). ``requests`` records ``(method, path)`` of every request.
+    """
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.requests = []
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(8)
+        self.url = 'http://127.0.0.1:%d' % self.sock.getsockname()[1]
+        self.stopped = False
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while not self.stopped:
+            try:
+                conn, _addr = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+
+    def handle(self, conn):
+        with conn:
+            data = b''
+            while b'\r\n\r\n' not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, rest = data.split(b'\r\n\r\n', 1)
+            lines = head.decode('latin-1').split('\r\n')
+            method, path = lines[0].split(' ')[:2]
+            length = 0
+            for line in lines[1:]:
+                if line.lower().startswith('content-length:'):
+                    length = int(line.split(':', 1)[1])
+            while len(rest) < length:
+                rest += conn.recv(65536)
+            self.requests.append((method, path))
+            answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+            body = answer.get('body', b'')
+            headers = list(answer.get('headers', []))
+            if not any(name.lower() == 'content-length' for name, _value in headers) and not answer.get('no_length'):
+                headers.append(('Content-Length', str(len(body))))
+            status = answer.get('status', 200)
+            text = 'HTTP/1.1 %d X\r\n%sConnection: close\r\n\r\n' % (status, ''.join('%s: %s\r\n' % pair for pair in headers))
+            try:
+                conn.sendall(text.encode('latin-1'))
+                if answer.get('drip'):
+                    for index in range(len(body)):
+                        if self.stopped:
+                            return
+                        conn.sendall(body[index:index + 1])
+                        time.sleep(answer['drip'])
+                elif answer.get('cut') is not None:
+                    conn.sendall(body[:answer['cut']])
+                else:
+                    conn.sendall(body)
+            except OSError:
+                pass
+
+    def close(self):
+        self.stopped = True
+        self.sock.close()
+
+
+@pytest.fixture
+def scripted():
+    servers = []
+
+    def start(*answers):
+        server = Scripted(answers)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def script_client(server, **kwargs):
+    kwargs.setdefault('retries', 0)
+    sleeper = kwargs.pop('sleep', None) or Sleeper()
+    client = GitLabClient(server.url, token=ROOT_TOKEN, sleep=sleeper, **kwargs)
+    client.sleeper = sleeper
+    return client
+
+
+JSON = [('Content-Type', 'application/json')]
+HTML = [('Content-Type', 'text/html; charset=utf-8')]
+LOGIN_PAGE = b'<!DOCTYPE html>\n<html><head><title>Sign in \xc2\xb7 GitLab</title></head><body><form>...</form></body></html>\n'
+
+
+# -- the constructor ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize('api_url, expected', [
+    ('https://gitlab.example.com /api/v4', 'api_url contains a space, line break or control character'),
+    ('https://gitlab.example.com\n', 'api_url contains a space, line break or control character'),
+    (' https://gitlab.example.com', 'api_url contains a space, line break or control character'),
+    ('https://gitlab.example.com/?private_token=x', 'must not have a query string'),
+    ('https://gitlab.example.com/#top', 'must not have a fragment'),
+    ('ftp://gitlab.example.com', 'must start with https:// or http://'),
+    ('gitlab.example.com', 'must start with https:// or http://'),
+    ('https://', 'has no host name'),
+    ('https://gitlab.example.com:99999', 'has an invalid port'),
+    ('', 'api_url is required'),
+    (None, 'api_url is required'),
+])
+def test_api_url_is_validated(api_url, expected):
+    with pytest.raises(errors.InputError) as info:
+        GitLabClient(api_url, token=ROOT_TOKEN)
+    assert expected in str(info.value)
+    assert str(info.value).startswith('Nothing was done; ')
+
+
+def test_api_url_with_userinfo_is_refused_without_showing_it():
+    with pytest.raises(errors.InputError) as info:
+        GitLabClient('https://root:Sup3rS3cret@gitlab.example.com/api/v4')
+    text = str(info.value)
+    assert 'must not contain a user name or password' in text
+    assert 'Sup3rS3cret' not in text and 'root:' not in text
+    assert 'https://gitlab.example.com/api/v4' in text
+
+
+@pytest.mark.parametrize('api_url', ['HTTPS://gitlab.example.com', 'Https://gitlab.example.com/api/v4/'])
+def test_api_url_scheme_is_normalised_to_lower_case(api_url):
+    assert GitLabClient(api_url).api_base == 'https://gitlab.example.com/api/v4/'
+
+
+@pytest.mark.parametrize('token', ['glpat-abc\n', '  glpat-abc  ', '\tglpat-abc\r\n'])
+def test_token_surrounding_whitespace_is_stripped(token):
+    client = GitLabClient('http://x', token=token)
+    assert client._auth == {'PRIVATE-TOKEN': 'glpat-abc'}
+    assert token in client.secrets
+
+
+@pytest.mark.parametrize('token, expected', [
+    ('glpat-ab c', 'api_token contains a space, line break or control character inside it; it was not sent'),
+    ('glpat-ab\nc', 'api_token contains a space, line break or control character inside it; it was not sent'),
+    ('glpat-ab\x00c', 'api_token contains a space, line break or control character inside it; it was not sent'),
+    ('glpat-äbc', 'api_token contains a non-ASCII character; it was not sent'),
+    ('   ', 'api_token is empty'),
+])
+def test_bad_token_is_refused_without_echoing_it(token, expected):
+    with pytest.raises(errors.InputError) as info:
+        GitLabClient('http://x', token=token)
+    assert expected in str(info.value)
+    for form in ('glpat-ab', 'äbc'):
+        assert form not in str(info.value)
+
+
+def test_missing_ca_path_is_an_input_error(tmp_path):
+    missing = str(tmp_path / 'nope.pem')
+    with pytest.raises(errors.InputError) as info:
+        GitLabClient('https://x', ca_path=missing)
+    assert 'ca_path %s does not exist' % missing in str(info.value)
+
+
+def test_several_problems_are_reported_together():
+    with pytest.raises(errors.InputError) as info:
+        GitLabClient('ftp://x?y', token='a b', token_type='weird')
+    assert len(info.value.errors) == 4
+    assert str(info.value).startswith('Nothing was done; 4 problems with the options: ')
+
+
+# -- secrets ---------------------------------------------------------------------------------------
+
+
+def test_secrets_are_redacted_from_gitlab_words_and_body(fake):
+    client = make_client(fake, secrets=['hunter2-value'])
+    add_fault(fake, method='POST', path='/variables$', status=400,
+              body={'message': {'value': ['hunter2-value is invalid for token %s' % ROOT_TOKEN]}})
+    with pytest.raises(errors.GitLabValidationError) as info:
+        client.create_variable('project', 'acme/app', {'key': 'A', 'value': 'hunter2-value'})
+    text = str(info.value)
+    assert 'hunter2' not in text and ROOT_TOKEN not in text and '********' in text
+    assert 'hunter2' not in repr(info.value.body) and ROOT_TOKEN not in repr(info.value.body)
+
+
+def test_add_secret_covers_transport_messages(monkeypatch):
+    client = GitLabClient('http://gitlab.example.com', token=ROOT_TOKEN + '\n', retries=0)
+    client.add_secret('s3cr3t value')
+
+    def leak(*args, **kwargs):
+        raise requests.exceptions.ConnectionError("header 'glpat-root-000000000000\\n' and s3cr3t%20value and s3cr3t+value refused")
+
+    monkeypatch.setattr(client.session, 'request', leak)
+    with pytest.raises(errors.GitLabTransportError) as info:
+        client.get('version')
+    text = str(info.value)
+    assert 'glpat-root' not in text and 's3cr3t' not in text
+    assert text.count('********') == 3
+
+
+def test_trigger_token_is_a_secret_of_the_client(fake):
+    client = make_client(fake)
+    add_fault(fake, method='POST', path='/trigger/pipeline$', status=400, body={'message': 'token glptt-0123456789abcdef is odd'})
+    with pytest.raises(errors.GitLabValidationError) as info:
+        client.trigger_pipeline('acme/app', 'glptt-0123456789abcdef', 'main')
+    assert 'glptt-0123456789abcdef' not in str(info.value)
+
+
+# -- values that become part of a URL --------------------------------------------------------------
+
+
+@pytest.mark.parametrize('artifact_path, expected', [
+    ('../../../../user', '".." segment'),
+    ('%2e%2e/x', 'percent-encoded'),
+    ('a/../b', '".." segment'),
+    ('./a', '"." or ".." segment'),
+    ('/etc/passwd', 'starts with "/"'),
+    ('a\\b', 'backslash'),
+    ('a%2Fb', 'percent-encoded'),
+    ('a//b', 'empty segment'),
+    ('dir/', 'empty segment'),
+    ('', 'artifact_path is empty'),
+    ('a\nb', 'control character'),
+])
+def test_artifact_path_traversal_is_refused_before_any_request(fake, artifact_path, expected):
+    client = make_client(fake)
+    with pytest.raises(errors.InputError) as info:
+        client.download_artifact_file('acme/app', 1, artifact_path, io.BytesIO())
+    assert expected in str(info.value)
+    assert journal(fake) == []
+    assert client_mod.artifact_path_problem(artifact_path) is not None
+
+
+@pytest.mark.parametrize('call', [
+    lambda c: c.update_variable('project', 'acme/app', '..', {'value': 'x'}),
+    lambda c: c.delete_variable('project', 'acme/app', '.'),
+    lambda c: c.list_variables('project', '..'),
+    lambda c: c.list_variables('project', 'acme/../other'),
+    lambda c: c.list_variables('project', '/acme/app'),
+    lambda c: c.list_variables('group', 'acme//x'),
+    lambda c: c.list_variables('project', ''),
+    lambda c: c.get_job('acme/app', '..'),
+    lambda c: c.delete_trigger('acme/app', '..'),
+    lambda c: c.create_variable('project', 'acme/app\n', {'key': 'A', 'value': 'x'}),
+])
+def test_dot_segments_in_ids_keys_and_projects_are_refused_before_any_request(fake, call):
+    client = make_client(fake)
+    with pytest.raises(errors.InputError):
+        call(client)
+    assert journal(fake) == []
+
+
+@pytest.mark.parametrize('path', [
+    'projects/1/jobs/2/artifacts/../../../../user',
+    'projects/1/jobs/2/artifacts/%2e%2e/%2E%2E/user',
+    'projects/1/./variables',
+    'projects/1%2F..%2F2/variables',
+    'http://127.0.0.1:1/api/v4/projects/%2e/x',
+])
+def test_the_last_line_refuses_any_dot_segment_whatever_built_the_path(fake, path):
+    client = make_client(fake)
+    with pytest.raises(errors.InputError) as info:
+        client.get(path)
+    assert 'would reach another endpoint; it was not sent' in str(info.value)
+    assert journal(fake) == [] and client.requests_sent == 0
+
+
+@pytest.mark.parametrize('name, value', [('ref', 'release/1.0'), ('project', 'acme/app'), ('variable key', 'A_B'),
+                                         ('ref', 'v1.0.0'), ('project', 42)])
+def test_ordinary_values_pass(name, value):
+    assert client_mod.path_segment_problem(name, value) is None
+
+
+def test_messages_show_paths_decoded(fake):
+    client = make_client(fake)
+    with pytest.raises(errors.GitLabNotFoundError) as info:
+        client.list_variables('project', 'acme/nope')
+    assert str(info.value).startswith('GET /api/v4/projects/acme/nope/variables failed with HTTP 404')
+    assert info.value.path == '/api/v4/projects/acme/nope/variables'
+
+
+# -- strict answers ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize('answer, expected', [
+    ({'body': b''}, 'expected JSON, got an empty body'),
+    ({'body': b'{}', 'headers': JSON}, 'expected a JSON array, got an object'),
+    ({'body': b'null', 'headers': JSON}, 'expected a JSON array, got null'),
+    ({'body': b'"text"', 'headers': JSON}, 'expected a JSON array, got a string'),
+    ({'body': LOGIN_PAGE, 'headers': HTML}, 'got an HTML page titled "Sign in \u00b7 GitLab"'),
+    ({'body': LOGIN_PAGE, 'headers': JSON}, 'got an HTML page titled "Sign in \u00b7 GitLab"'),
+    ({'body': b'hello', 'headers': [('Content-Type', 'text/plain')]}, 'expected JSON, got text/plain starting with "hello"'),
+])
+def test_a_list_that_is_not_a_json_array_is_an_error_never_empty(scripted, answer, expected):
+    server = scripted(answer)
+    client = script_client(server)
+    for call in (lambda: list(client.paginate('projects/1/triggers')), lambda: client.get_list('projects/1/pipelines'),
+                 lambda: client.list_triggers('acme/app'), lambda: client.latest_pipeline('acme/app', 'main')):
+        with pytest.raises(errors.GitLabAnswerError) as info:
+            call()
+        assert expected in str(info.value)
+        assert info.value.maybe_applied is False
+        assert '<' not in str(info.value)
+
+
+@pytest.mark.parametrize('answer, expected', [
+    ({'body': b'', 'status': 201}, 'expected JSON, got an empty body'),
+    ({'body': b'[]', 'headers': JSON, 'status': 201}, 'expected a JSON object, got a list'),
+    ({'body': LOGIN_PAGE, 'headers': HTML}, 'HTML page'),
+    ({'body': b'{"key": "A"}', 'headers': JSON, 'status': 201}, 'the answer has no id, token'),
+])
+def test_a_write_answered_with_a_foreign_body_may_have_been_applied(scripted, answer, expected):
+    server = scripted(answer)
+    client = script_client(server)
+    with pytest.raises(errors.GitLabAnswerError) as info:
+        client.create_trigger('acme/app', 'deploy')
+    assert expected in str(info.value)
+    assert info.value.maybe_applied is True
+    assert server.requests == [('POST', '/api/v4/projects/acme%2Fapp/triggers')]
+
+
+def test_expects_of_the_resource_methods(scripted):
+    job = b'{"id": 5, "status": "running"}'
+    server = scripted({'body': job, 'headers': JSON, 'status': 201})
+    client = script_client(server)
+    for call in (client.cancel_job, client.retry_job, client.play_job, client.erase_job, client.keep_artifacts):
+        assert call('acme/app', 5)['id'] == 5
+    assert client.create_pipeline('acme/app', 'main')['status'] == 'running'
+    with pytest.raises(errors.GitLabAnswerError) as info:
+        client.create_variable('project', 'acme/app', {'key': 'A', 'value': 'x'})
+    assert 'the answer has no key' in str(info.value) and info.value.maybe_applied
+
+
+def test_json_answer_size_is_capped(scripted, monkeypatch):
+    monkeypatch.setattr(client_mod, 'MAX_JSON_SIZE', 1000)
+    server = scripted({'body': b'[' + b'1,' * 1000 + b'1]', 'headers': JSON})
+    with pytest.raises(errors.GitLabAnswerError) as info:
+        script_client(server).get('projects')
+    assert 'larger than' in str(info.value) and 'the limit for a JSON answer' in str(info.value)
+
+
+# -- writes whose answer is lost: maybe_applied -------------------------------------------------------
+
+
+@pytest.mark.parametrize('fault, cls, applied', [
+    ({'status': 502, 'apply': True}, errors.GitLabServerError, True),
+    ({'status': 500}, errors.GitLabServerError, True),
+    ({'drop': 'after'}, errors.GitLabTransportError, True),
+    ({'status': 400, 'body': {'message': 'bad'}}, errors.GitLabValidationError, False),
+    ({'status': 403}, errors.GitLabPermissionError, False),
+])
+def test_maybe_applied_of_a_post(fake, fault, cls, applied):
+    add_fault(fake, method='POST', path='/variables$', **fault)
+    with pytest.raises(cls) as info:
+        make_client(fake).create_variable('project', 'acme/app', {'key': 'A', 'value': 'x'})
+    assert info.value.maybe_applied is applied
+
+
+def test_put_5xx_after_the_retries_may_have_been_applied(fake):
+    client = make_client(fake, retries=1)
+    client.create_variable('project', 'acme/app', {'key': 'A', 'value': 'x'})
+    add_fault(fake, method='PUT', path='/variables/A', status=503, count=5)
+    with pytest.raises(errors.GitLabServerError) as info:
+        client.update_variable('project', 'acme/app', 'A', {'value': 'y'})
+    assert info.value.maybe_applied is True
+
+
+def test_post_that_was_never_sent_was_not_applied():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    client = GitLabClient('http://127.0.0.1:%d' % port, token=ROOT_TOKEN, retries=0, sleep=Sleeper())
+    with pytest.raises(errors.GitLabTransportError) as info:
+        client.create_variable('project', 'acme/app', {'key': 'A', 'value': 'x'})
+    assert info.value.maybe_applied is False
+
+
+def test_a_get_is_never_maybe_applied(fake):
+    add_fault(fake, method='GET', path='/variables$', status=503, count=10)
+    with pytest.raises(errors.GitLabServerError) as info:
+        make_client(fake, retries=1).list_variables('project', 'acme/app')
+    assert info.value.maybe_applied is False
+
+
+# -- rate limits and redirects --------------------------------------------------------------------------
+
+
+def test_429_longer_than_the_budget_says_how_long_gitlab_asked_for(fake):
+    add_fault(fake, method='GET', path='/variables$', status=429, retry_after='600')
+    client = make_client(fake, max_retry_wait=120)
+    with pytest.raises(errors.GitLabRateLimitError) as info:
+        client.list_variables('project', 'acme/app')
+    text = str(info.value)
+    assert 'GitLab asked to wait 600 s (Retry-After: 600), more than the 120 s left of max_retry_wait=120 s' in text
+    assert client.sleeper.delays == []
+
+
+def test_429_ratelimit_reset_longer_than_the_budget(fake):
+    now = 1_800_000_000.0
+    add_fault(fake, method='GET', path='/variables$', status=429, ratelimit_reset=int(now) + 3600, body={'message': 'slow down'})
+    client = make_client(fake, clock=lambda: now)
+    with pytest.raises(errors.GitLabRateLimitError) as info:
+        client.list_variables('project', 'acme/app')
+    assert 'GitLab asked to wait 3600 s (RateLimit-Reset: %d)' % (int(now) + 3600) in str(info.value)
+
+
+def test_401_after_a_redirect_to_another_origin_says_the_credentials_were_not_sent(scripted):
+    other = scripted({'status': 401, 'body': b'{"message":"401 Unauthorized"}', 'headers': JSON})
+    front = scripted({'status': 301, 'headers': [('Location', other.url + '/api/v4/projects')]})
+    client = script_client(front)
+    with pytest.raises(errors.GitLabAuthError) as info:
+        client.get('projects')
+    text = str(info.value)
+    assert 'redirected the request to %s, where the credentials were not sent' % other.url in text
+    assert 'set api_url to the URL GitLab redirects to' in text
+    assert 'check api_token' not in text
+
+
+def test_a_redirect_answered_to_a_post_says_where_it_pointed(scripted):
+    server = scripted({'status': 301, 'headers': [('Location', 'https://gitlab.example.com/api/v4/projects/1/triggers?x=1')]})
+    with pytest.raises(errors.GitLabError) as info:
+        script_client(server).post('projects/1/triggers', data={'description': 'x'})
+    text = str(info.value)
+    assert 'HTTP 301' in text and 'redirect to https://gitlab.example.com/api/v4/projects/1/triggers' in text
+    assert 'x=1' not in text
+    assert info.value.maybe_applied is False
+
+
+# -- deadline and slow answers ------------------------------------------------------------------------------
+
+
+def test_a_json_body_dripped_a_byte_at_a_time_is_a_timeout(scripted):
+    server = scripted({'body': b'[' + b' ' * 100 + b']', 'headers': JSON, 'drip': 0.05})
+    client = script_client(server, timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(errors.GitLabTimeoutError) as info:
+        client.get('projects')
+    assert time.monotonic() - started < 1.5
+    assert 'the answer did not arrive whole within 0.5 s' in str(info.value)
+    assert not isinstance(info.value, errors.GitLabDeadlineError)
+
+
+def test_a_dripped_answer_stops_at_the_deadline(scripted):
+    server = scripted({'body': b'[' + b' ' * 100 + b']', 'headers': JSON, 'drip': 0.05})
+    client = script_client(server, timeout=30)
+    client.set_deadline(0.4, 'task_timeout=0.4')
+    started = time.monotonic()
+    with pytest.raises(errors.GitLabDeadlineError) as info:
+        client.get('projects')
+    assert time.monotonic() - started < 1.5
+    assert 'task_timeout=0.4' in str(info.value)
+
+
+def test_a_dripped_download_stops_at_the_deadline(scripted):
+    server = scripted({'body': b'PK\x03\x04' + b'x' * 100, 'drip': 0.05})
+    client = script_client(server, timeout=30)
+    client.set_deadline(0.4, 'wait_timeout=0.4')
+    with pytest.raises(errors.GitLabDeadlineError) as info:
+        client.download('projects/1/jobs/2/artifacts', io.BytesIO())
+    assert 'wait_timeout=0.4' in str(info.value)
+
+
+def test_retry_waits_never_pass_the_deadline(fake):
+    add_fault(fake, method='GET', path='/variables$', status=503, count=10)
+    sleeper = Sleeper()
+    client = make_client(fake, retries=5, sleep=sleeper, monotonic=lambda: 1000.0 + sum(sleeper.delays))
+    client.set_deadline(2.5, 'task_timeout=2.5')
+    with pytest.raises(errors.GitLabDeadlineError) as info:
+        client.list_variables('project', 'acme/app')
+    assert client.sleeper.delays == [1.0]         # 1 s fits, the next 2 s would pass the deadline (the clock moves with the sleeps)
+    assert 'task_timeout=2.5' in str(info.value) and 'HTTP 503' in str(info.value)
+    client.clear_deadline()
+    assert client.deadline is None and client.deadline_reason == ''
+
+
+def test_a_passed_deadline_sends_nothing(fake):
+    client = make_client(fake)
+    client.set_deadline(0, 'task_timeout=1')
+    with pytest.raises(errors.GitLabDeadlineError):
+        client.list_variables('project', 'acme/app')
+    assert journal(fake) == []
