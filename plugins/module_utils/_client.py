@@ -1020,6 +1020,9 @@ class GitLabClient:
         if kind in ('archive', 'log', 'file') and not html_ok and _looks_html(content_type, head):
             what = {'archive': 'an artifacts archive', 'log': 'a job log', 'file': 'the artifact file %s' % name}[kind]
             raise wrong('expected %s, got an HTML page titled "%s" (a login, SSO or proxy page?)' % (what, html_title(head)))
+        expected = expect.get('size')
+        if expected is not None and int(expected) != size:
+            raise wrong('expected %d bytes (the size GitLab reports for it), got %d' % (int(expected), size))
         if kind == 'archive':
             if head[:4] not in _ZIP_SIGNATURES:
                 raise wrong('expected a zip archive, got %d bytes of %s that do not start with a zip signature'
@@ -1030,9 +1033,6 @@ class GitLabClient:
                 handle.seek(0, os.SEEK_END)
                 if not ok:
                     raise wrong('expected a zip archive, got %d bytes that start like one but are not a readable zip' % size)
-        expected = expect.get('size')
-        if expected is not None and int(expected) != size:
-            raise wrong('expected %d bytes (the size GitLab reports for it), got %d' % (int(expected), size))
 
     # ---- CI/CD variables ----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import os
 import socket
 import threading
 import time
+import zipfile
 
 import pytest
 import requests
@@ -1075,3 +1076,196 @@ def test_a_passed_deadline_sends_nothing(fake):
     with pytest.raises(errors.GitLabDeadlineError):
         client.list_variables('project', 'acme/app')
     assert journal(fake) == []
+
+
+# -- downloads: verification ------------------------------------------------------------------------------
+
+
+def zip_bytes(files):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, 'w') as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+OCTET = [('Content-Type', 'application/octet-stream')]
+
+
+@pytest.mark.parametrize('answer, expect, expected', [
+    ({'body': LOGIN_PAGE, 'headers': HTML}, {'kind': 'archive'}, 'expected an artifacts archive, got an HTML page titled "Sign in \u00b7 GitLab"'),
+    ({'body': LOGIN_PAGE, 'headers': OCTET}, {'kind': 'archive'}, 'got an HTML page titled'),
+    ({'body': b'  <html><title>SSO</title></html>', 'headers': OCTET}, {'kind': 'log'}, 'expected a job log, got an HTML page titled "SSO"'),
+    ({'body': LOGIN_PAGE, 'headers': HTML}, {'kind': 'file', 'name': 'app.bin'}, 'expected the artifact file app.bin, got an HTML page'),
+    ({'body': b'not a zip at all', 'headers': OCTET}, {'kind': 'archive'}, 'do not start with a zip signature'),
+    ({'body': b'PK\x03\x04' + b'\x00' * 60, 'headers': OCTET}, {'kind': 'archive'}, 'not a readable zip'),
+    ({'body': zip_bytes({'a': 'b'}), 'headers': OCTET}, {'kind': 'archive', 'size': 5}, 'expected 5 bytes (the size GitLab reports for it), got'),
+])
+def test_a_download_that_is_not_what_was_asked_for_is_an_answer_error(scripted, tmp_path, answer, expect, expected):
+    server = scripted(answer)
+    with open(tmp_path / 'out', 'w+b') as handle:
+        with pytest.raises(errors.GitLabAnswerError) as info:
+            script_client(server).download('projects/1/jobs/2/artifacts', handle, expect=expect)
+    assert expected in str(info.value)
+    assert '<' not in str(info.value)
+
+
+def test_an_html_artifact_file_is_kept_when_its_name_says_html(scripted):
+    server = scripted({'body': LOGIN_PAGE, 'headers': HTML})
+    handle = io.BytesIO()
+    result = script_client(server).download_artifact_file('acme/app', 2, 'report/index.html', handle)
+    assert handle.getvalue() == LOGIN_PAGE
+    assert result['content_type'] == 'text/html; charset=utf-8'
+    assert server.requests == [('GET', '/api/v4/projects/acme%2Fapp/jobs/2/artifacts/report/index.html')]
+
+
+def test_a_body_cut_without_content_length_is_caught_by_the_expected_size(scripted):
+    archive = zip_bytes({'a': 'b' * 1000})
+    server = scripted({'body': archive[:100], 'headers': OCTET, 'no_length': True})
+    with pytest.raises(errors.GitLabAnswerError) as info:
+        script_client(server).download_artifacts('acme/app', 2, io.BytesIO(), size=len(archive))
+    assert 'expected %d bytes' % len(archive) in str(info.value)
+
+
+def test_a_cut_archive_is_fetched_again_and_verified(scripted, tmp_path):
+    archive = zip_bytes({'dist/app.bin': os.urandom(5000)})
+    server = scripted({'body': archive, 'headers': OCTET, 'cut': 1000}, {'body': archive, 'headers': OCTET})
+    client = script_client(server, retries=2)
+    with open(tmp_path / 'a.zip', 'w+b') as handle:
+        result = client.download_artifacts('acme/app', 2, handle, size=len(archive))
+    assert (tmp_path / 'a.zip').read_bytes() == archive
+    assert result == {'size': len(archive), 'sha256': hashlib.sha256(archive).hexdigest(), 'content_type': 'application/octet-stream'}
+    assert len(server.requests) == 2 and client.sleeper.delays == [1.0]
+
+
+def test_artifacts_of_a_real_job_from_the_fake(fake, tmp_path):
+    client = make_client(fake)
+    pipeline = client.create_pipeline('acme/svc', 'main')
+    deadline = time.monotonic() + 10
+    while True:
+        build = [job for job in client.list_pipeline_jobs('acme/svc', pipeline['id']) if job['name'] == 'build'][0]
+        if build['status'] == 'success' or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert build['status'] == 'success'
+    with open(tmp_path / 'a.zip', 'w+b') as handle:
+        result = client.download_artifacts('acme/svc', build['id'], handle, size=build['artifacts_file']['size'])
+    assert result['content_type'] == 'application/octet-stream'
+    assert zipfile.is_zipfile(str(tmp_path / 'a.zip'))
+    handle = io.BytesIO()
+    result = client.download_artifact_file('acme/svc', build['id'], 'dist/VERSION', handle)
+    assert handle.getvalue() == b'2.0.0\n'
+    log = io.BytesIO()
+    assert client.download_job_log('acme/svc', build['id'], log)['content_type'].startswith('text/plain')
+    assert log.getvalue() == b'compiling svc\nbuild ok\n'
+    assert client.job_log_tail('acme/svc', build['id'], 1) == ['build ok']
+    assert client.job_log_digest('acme/svc', build['id']) == {'size': len(log.getvalue()), 'sha256': hashlib.sha256(log.getvalue()).hexdigest()}
+
+
+def test_download_artifacts_by_ref_is_gone():
+    assert not hasattr(GitLabClient, 'download_artifacts_by_ref')
+
+
+# -- job logs -------------------------------------------------------------------------------------------------
+
+
+TEXT = [('Content-Type', 'text/plain')]
+
+
+def test_log_tail_caps_each_line_and_keeps_carriage_returns(scripted):
+    long_line = b'x' * (client_mod.MAX_LOG_LINE * 3)
+    log = b'first\r\n' + long_line + b'\nprogress 10%\rprogress 100%\r\nlast line without end'
+    server = scripted({'body': log, 'headers': TEXT})
+    lines = script_client(server).job_log_tail('acme/app', 2, 3)
+    assert lines == ['x' * client_mod.MAX_LOG_LINE, 'progress 10%\rprogress 100%', 'last line without end']
+    assert script_client(server).job_log_tail('acme/app', 2, 10)[0] == 'first'
+    assert script_client(server).job_log_tail('acme/app', 2, 0) == []
+
+
+def test_log_tail_and_digest_retry_a_cut_stream(scripted):
+    log = b''.join(b'line %d\n' % index for index in range(2000))
+    for call, expected in ((lambda c: c.job_log_tail('acme/app', 2, 2), ['line 1998', 'line 1999']),
+                           (lambda c: c.job_log_digest('acme/app', 2), {'size': len(log), 'sha256': hashlib.sha256(log).hexdigest()})):
+        server = scripted({'body': log, 'headers': TEXT, 'cut': 500}, {'body': log, 'headers': TEXT})
+        client = script_client(server, retries=1)
+        assert call(client) == expected
+        assert len(server.requests) == 2 and client.sleeper.delays == [1.0]
+
+
+def test_log_that_is_a_login_page_is_refused(scripted):
+    server = scripted({'body': LOGIN_PAGE, 'headers': HTML})
+    for call in (lambda c: c.job_log_tail('acme/app', 2, 5), lambda c: c.job_log_digest('acme/app', 2),
+                 lambda c: c.download_job_log('acme/app', 2, io.BytesIO())):
+        with pytest.raises(errors.GitLabAnswerError) as info:
+            call(script_client(server))
+        assert 'expected a job log, got an HTML page' in str(info.value)
+
+
+# -- pipeline and job variables ---------------------------------------------------------------------------------
+
+
+class Bodies:
+    """Wraps session.request to record the JSON bodies sent."""
+
+    def __init__(self, client):
+        self.sent = []
+        real = client.session.request
+
+        def request(method, url, **kwargs):
+            self.sent.append(kwargs.get('json'))
+            return real(method, url, **kwargs)
+
+        client.session.request = request
+
+
+VARIABLES = [{'key': 'A', 'value': '1', 'variable_type': 'env_var'}, {'key': 'CFG', 'value': 'x=1', 'variable_type': 'file'}]
+
+
+def test_create_pipeline_sends_the_typed_array(fake):
+    client = make_client(fake)
+    bodies = Bodies(client)
+    client.create_pipeline('acme/svc', 'main', variables=VARIABLES)
+    assert bodies.sent[0]['variables'] == VARIABLES
+
+
+def test_trigger_pipeline_sends_the_map_and_refuses_file_variables(fake):
+    client = make_client(fake)
+    bodies = Bodies(client)
+    with pytest.raises(errors.InputError) as info:
+        client.trigger_pipeline('acme/svc', 'glptt-x', 'main', variables=VARIABLES)
+    assert 'variables CFG: the trigger endpoint takes no variable_type' in str(info.value)
+    assert bodies.sent == []
+    with pytest.raises(errors.GitLabNotFoundError):
+        client.trigger_pipeline('acme/svc', 'glptt-x', 'main', variables=VARIABLES[:1])
+    assert bodies.sent[0]['variables'] == {'A': '1'}
+
+
+def test_play_job_sends_key_and_value_and_refuses_file_variables(scripted):
+    server = scripted({'body': b'{"id": 5, "status": "pending"}', 'headers': JSON})
+    client = script_client(server)
+    bodies = Bodies(client)
+    with pytest.raises(errors.InputError):
+        client.play_job('acme/app', 5, job_variables=VARIABLES)
+    client.play_job('acme/app', 5, job_variables=VARIABLES[:1])
+    assert bodies.sent == [{'job_variables_attributes': [{'key': 'A', 'value': '1'}]}]
+
+
+@pytest.mark.parametrize('variables, expected', [
+    (['A=1'], 'variables item 1 must be a dict with a string key and a string value'),
+    ([{'key': 'A', 'value': 1}], 'variables item 1 must be a dict'),
+    ([{'key': 'A', 'value': '1', 'variable_type': 'secret'}], 'variables A: variable_type must be env_var or file'),
+    ([{'key': 'A', 'value': '1'}, {'key': 'A', 'value': '2'}], 'variables A is given twice'),
+    ([{'key': '', 'value': '1'}], 'variables key is empty'),
+])
+def test_malformed_variables_are_input_errors(fake, variables, expected):
+    with pytest.raises(errors.InputError) as info:
+        make_client(fake).create_pipeline('acme/svc', 'main', variables=variables)
+    assert expected in str(info.value)
+    assert journal(fake) == []
+
+
+def test_a_mapping_of_variables_is_still_taken(fake):
+    client = make_client(fake)
+    bodies = Bodies(client)
+    client.create_pipeline('acme/svc', 'main', variables={'A': '1'})
+    assert bodies.sent[0]['variables'] == [{'key': 'A', 'value': '1', 'variable_type': 'env_var'}]
