@@ -14,7 +14,7 @@ import collections
 import email.utils
 import hashlib
 import http.client
-import json
+from json import loads as json_loads
 import os
 import re
 import socket
@@ -667,7 +667,7 @@ class GitLabClient:
         text = data.decode('utf-8', 'replace')
         if 'json' in response.headers.get('Content-Type', ''):
             try:
-                return json.loads(text)
+                return json_loads(text)
             except ValueError:
                 pass
         return text
@@ -817,10 +817,11 @@ class GitLabClient:
         if _looks_html(content_type, body):
             raise wrong('an HTML page titled "%s"' % html_title(body[:HEAD_BYTES]))
         try:
-            return json.loads(body.decode('utf-8'))
+            return json_loads(body.decode('utf-8'))
         except ValueError:
-            raise wrong('%s starting with "%s"' % (content_type.split(';')[0].strip() or 'a body without Content-Type',
-                                                    _text_summary(body[:200].decode('utf-8', 'replace'))[:60])) from None
+            kind = content_type.split(';')[0].strip() or 'a body without Content-Type'
+            start = _text_summary(body[:200].decode('utf-8', 'replace'))[:60]
+            raise wrong('%s starting with "%s"' % (kind, start)) from None
 
     def _json(self, method, path, params=None, data=None):
         method = method.upper()
