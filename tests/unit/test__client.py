@@ -1027,7 +1027,7 @@ def test_a_redirect_answered_to_a_post_says_where_it_pointed(scripted):
 
 
 def test_a_json_body_dripped_a_byte_at_a_time_is_a_timeout(scripted):
-    server = scripted({'body': b'[' + b' ' * 100 + b']', 'headers': JSON, 'drip': 0.05})
+    server = scripted({'body': b'[' + b' ' * 20 + b']', 'headers': JSON, 'drip': 0.2})   # headers, then a byte per 0.2 s
     client = script_client(server, timeout=0.5)
     started = time.monotonic()
     with pytest.raises(errors.GitLabTimeoutError) as info:
