@@ -798,6 +798,7 @@ class GitLabClient:
                 if method in IDEMPOTENT_METHODS:
                     raise _Retry(failure, None)
                 raise failure
+            _reusable(response)
             return self._decode_json(method, shown, response, body)
         finally:
             response.close()
@@ -1275,6 +1276,23 @@ def _looks_html(content_type, body):
         return True
     start = bytes(body[:512]).lstrip(b'\xef\xbb\xbf \t\r\n').lower()
     return start.startswith((b'<!doctype html', b'<html'))
+
+
+def _reusable(response):
+    """Let requests hand the connection back to its pool when the body was read to its end.
+
+    Bodies are read from the underlying http.client response, which urllib3 does not see; without
+    this, closing the response would close the connection, and every JSON request would open a
+    new one (a TLS handshake each time).
+    """
+    raw = getattr(getattr(response, 'raw', None), '_fp', None)
+    try:
+        if not raw.chunked and raw.length == 0:
+            raw._close_conn()  # pylint: disable=protected-access
+        if raw.isclosed():
+            response._content_consumed = True  # pylint: disable=protected-access
+    except AttributeError:
+        pass
 
 
 def _readable(handle):

@@ -1269,3 +1269,22 @@ def test_a_mapping_of_variables_is_still_taken(fake):
     bodies = Bodies(client)
     client.create_pipeline('acme/svc', 'main', variables={'A': '1'})
     assert bodies.sent[0]['variables'] == [{'key': 'A', 'value': '1', 'variable_type': 'env_var'}]
+
+
+def test_json_requests_reuse_the_connection(fake, monkeypatch):
+    """Bodies are read below urllib3; the connection still goes back to the pool (no new TCP/TLS set-up per request)."""
+    import urllib3.connection
+    opened = []
+    real = urllib3.connection.connection.create_connection
+
+    def counting(*args, **kwargs):
+        opened.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(urllib3.connection.connection, 'create_connection', counting)
+    client = make_client(fake)
+    for _index in range(3):
+        assert client.list_variables('project', 'acme/app') == []
+    client.create_variable('project', 'acme/app', {'key': 'A', 'value': 'x'})
+    assert client.get_list('projects/acme%2Fapp/variables')[0]['key'] == 'A'
+    assert len(opened) == 1
