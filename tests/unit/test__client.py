@@ -9,6 +9,7 @@ without credentials, streaming downloads and the user agent.
 
 import email.utils
 import errno
+import gzip
 import hashlib
 import io
 import os
@@ -16,6 +17,7 @@ import socket
 import threading
 import time
 import zipfile
+import zlib
 
 import pytest
 import requests
@@ -1288,3 +1290,27 @@ def test_json_requests_reuse_the_connection(fake, monkeypatch):
     client.create_variable('project', 'acme/app', {'key': 'A', 'value': 'x'})
     assert client.get_list('projects/acme%2Fapp/variables')[0]['key'] == 'A'
     assert len(opened) == 1
+
+
+@pytest.mark.parametrize('encoding, encode', [
+    ('gzip', gzip.compress),
+    ('deflate', zlib.compress),
+    ('deflate', lambda data: zlib.compress(data)[2:-4]),   # raw deflate, as some servers send it
+])
+def test_compressed_json_answers_are_decoded(scripted, encoding, encode):
+    server = scripted({'body': encode(b'[{"id": 1}, {"id": 2}]'), 'headers': JSON + [('Content-Encoding', encoding)]})
+    assert script_client(server).get_list('projects') == [{'id': 1}, {'id': 2}]
+
+
+def test_a_json_answer_cut_short_is_fetched_again_for_a_get_not_for_a_post(scripted):
+    body = b'[' + b'1, ' * 500 + b'1]'
+    server = scripted({'body': body, 'headers': JSON, 'cut': 100}, {'body': body, 'headers': JSON})
+    client = script_client(server, retries=1)
+    assert len(client.get_list('projects')) == 501
+    assert client.sleeper.delays == [1.0]
+    server = scripted({'body': b'{"id": 1, "token": "x"}', 'headers': JSON, 'cut': 5})
+    client = script_client(server, retries=3)
+    with pytest.raises(errors.GitLabTransportError) as info:
+        client.create_trigger('acme/app', 'x')
+    assert 'cut' in str(info.value) and info.value.maybe_applied is True
+    assert len(server.requests) == 1
