@@ -26,8 +26,9 @@ excluded), optionally only during one ``case`` (see markers below), and is used 
               bytes, then the connection closes. ``length`` keeps the announced Content-Length (the
               client can tell), ``none`` drops it (the client cannot tell from the framing), ``chunked``
               sends the bytes as chunks without the closing zero chunk.
-``drip``      ``{interval: seconds, size: bytes per write}``: the real answer, its body a few bytes at a
-              time (the head at once).
+``drip``      ``{interval: seconds, size: bytes per write, max_seconds: 30}``: the real answer, its body a
+              few bytes at a time (the head at once); after ``max_seconds`` the connection is closed (so a
+              client without a total bound does not hold a test for long).
 ``lose``      ``'reset'`` or ``{'hold': seconds}``: forward the request (upstream applies it), then
               reset the connection, or hold it silent for ``hold`` seconds and close it.
 ``redirect``  ``{status: 302, location: URL}``: answer a redirect without forwarding; ``location`` may
@@ -227,6 +228,11 @@ class HostileProxy:
         with self._lock:
             return [dict(entry) for entry in self._log if 'marker' not in entry]
 
+    def markers(self):
+        """``[(case, time)]`` of the markers, in order."""
+        with self._lock:
+            return [(entry['marker'], entry['at']) for entry in self._log if 'marker' in entry]
+
     def case_log(self, case):
         with self._lock:
             return [dict(entry) for entry in self._log if entry.get('case') == case and 'marker' not in entry]
@@ -284,7 +290,7 @@ class _ProxyHandler(BaseHandler):
         proxy = self.proxy
         case, rule = proxy._pick(self.command, path)  # pylint: disable=protected-access
         credentials = sorted(name.lower() for name in self.headers if name.lower() in CREDENTIAL_HEADERS)
-        entry = {'case': case, 'method': self.command, 'path': path, 'query': query, 'rule': rule.id if rule else None,
+        entry = {'at': time.time(), 'case': case, 'method': self.command, 'path': path, 'query': query, 'rule': rule.id if rule else None,
                  'effect': rule.effect if rule else None, 'status': None, 'credentials': credentials}
         proxy._record(entry)  # pylint: disable=protected-access
         effect, arg = (rule.effect, rule.arg) if rule else (None, None)
@@ -388,10 +394,13 @@ class _ProxyHandler(BaseHandler):
     def _drip(self, answer, arg):
         interval = float(arg.get('interval', 0.5))
         size = max(1, int(arg.get('size', 1)))
+        give_up = time.monotonic() + float(arg.get('max_seconds', 30))
         self.wfile.write(self._head(answer, [('Content-Length', str(len(answer.body)))]))
         self.wfile.flush()
         try:
             for start in range(0, len(answer.body), size):
+                if time.monotonic() > give_up:
+                    break
                 time.sleep(interval)
                 self.wfile.write(answer.body[start:start + size])
                 self.wfile.flush()
