@@ -228,6 +228,9 @@ def run_playbook(workdir, play, extra, env, verbose=3):
             run_env[name] = value
     args = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), path, '-e', '@' + varfile] + (['-' + 'v' * verbose] if verbose else [])
     proc = subprocess.run(args, capture_output=True, text=True, env=run_env, timeout=900, check=False, cwd=workdir)
+    for name, text in (('stdout.txt', proc.stdout), ('stderr.txt', proc.stderr)):   # kept for whoever debugs a case
+        with open(os.path.join(workdir, name), 'w', encoding='utf-8') as handle:
+            handle.write(text)
     with open(recorder, encoding='utf-8') as handle:
         tasks = [json.loads(line) for line in handle if line.strip()]
     return proc.returncode, proc.stdout, proc.stderr, tasks

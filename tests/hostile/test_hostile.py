@@ -4,7 +4,7 @@ All the cases (tests/hostile/cases.py) run once, as the blocks of two generated 
 half against its own fake GitLab behind its own proxy, in parallel), and each case is then one test
 here: ``test_case[cred-01]``. What every case asserts is listed in tests/hostile/runner.py. With
 ``CICD_RELIABILITY_REPORT`` set, the outcomes go to the reliability report (reliability/RESULTS.md,
-section "hostile").
+section 7).
 """
 
 import os
@@ -75,7 +75,7 @@ def outcomes(tmp_path_factory):
         counts = classes.setdefault(outcome['class'], {'passed': 0, 'total': 0})
         counts['total'] += 1
         counts['passed'] += outcome['passed']
-    report('hostile', 'hostile cases', cases=len(found), passed=sum(o['passed'] for o in found.values()), classes=classes,
+    report('7. hostile', 'hostile cases', cases=len(found), passed=sum(o['passed'] for o in found.values()), classes=classes,
            seconds=watch.seconds, playbook_seconds=[r['seconds'] for r in runs], outcomes=[found[c.id] for c in CASES if c.id in found])
     return found, runs
 
