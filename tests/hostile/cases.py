@@ -23,6 +23,7 @@ PIPELINE = 'cicd.gitlab.pipeline'
 
 SSO_PAGE = ('<!DOCTYPE html>\n<html class="devise-layout-html">\n<head>\n<meta charset="utf-8">\n<title>Sign in \u00b7 GitLab</title>\n'
             '</head>\n<body class="login-page">\n<form action="/users/sign_in" method="post"><input name="user[login]"></form>\n</body>\n</html>\n')
+BAD_GATEWAY_PAGE = '<!DOCTYPE html><html><head><title>502 Bad Gateway</title><style>body{color:red}</style></head><body>bad</body></html>'
 SSO = {'status': 200, 'body': SSO_PAGE, 'content_type': 'text/html; charset=utf-8'}
 SECRET_VALUE = 'hostile-secret-value-77'
 USER_PASSWORD = 'hostile-pass-123'
@@ -463,9 +464,7 @@ def message_cases(ctx):
                                  'content_type': 'text/plain'}}],
              needles=['hostile tests failed'], unneedles=['\x1b', 'section_end']),
         Case('msg-13', 'messages', "a proxy's 502 page is not pasted into the message", JOB, conn(ctx, project='acme/svc', job_id=ctx.job, api_retries=0),
-             rules=[{'method': 'GET', 'path': svc_job + '$', 'replace': {'status': 502, 'body': '<!DOCTYPE html><html><head><title>502 Bad Gateway</title>'
-                                                                           '<style>body{color:red}</style></head><body>bad</body></html>',
-                                                                   'content_type': 'text/html'}}],
+             rules=[{'method': 'GET', 'path': svc_job + '$', 'replace': {'status': 502, 'body': BAD_GATEWAY_PAGE, 'content_type': 'text/html'}}],
              needles=['502'], unneedles=['<style']),
     ]
 

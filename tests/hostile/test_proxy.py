@@ -1,7 +1,6 @@
 """The hostile proxy itself (tests/hostile/proxy.py): each effect does what it says, against the fake."""
 
 import http.client
-import socket
 import time
 
 import pytest
@@ -176,7 +175,11 @@ def test_control_endpoints(proxy):
     assert requests.post(proxy.url + '/-/hostile/rules', json={'path': '('}, timeout=10).status_code == 400
 
 
-@pytest.mark.parametrize('rule', [{}, {'replace': {}, 'drip': {}}, {'lose': 'later'}, {'cut': {'framing': 'odd'}}, {'redirect': {}}, {'path': '(', 'lose': 'reset'}])
+BAD_RULES = [{}, {'replace': {}, 'drip': {}}, {'lose': 'later'}, {'cut': {'framing': 'odd'}}, {'redirect': {}}, {'path': '(', 'lose': 'reset'},
+             {'lose': 'reset', 'count': 0}]
+
+
+@pytest.mark.parametrize('rule', BAD_RULES)
 def test_bad_rules_are_refused(proxy, rule):
     with pytest.raises(RuleError):
         proxy.add_rule(**rule)
