@@ -20,6 +20,10 @@ Every case is judged on:
 * no secret in any form (raw, stripped, repr-escaped, JSON-escaped, URL-encoded) in the case's part
   of stdout, in its recorded results, or in stderr (the playbook runs at -vvv);
 * ``check(view)``: a function of its own, returning a problem sentence or None.
+
+``env`` is the environment of the ansible-playbook process (GITLAB_TOKEN, ...): cases with the same
+``env`` share a run. It is not a task's ``environment:`` keyword, which ansible-playbook itself prints
+at -vvv on the command lines it runs.
 """
 
 import json
@@ -184,9 +188,6 @@ def build_playbook(cases, proxy_url, dirs):
             call = {'name': 'case %s: %s' % (case.id, case.title), 'ansible.builtin.include_role': {'name': case.module}, 'vars': options}
         else:
             call = {'name': 'case %s: %s' % (case.id, case.title), case.module: options}
-        if case.env:
-            extra[var + '_env'] = case.env
-            call['environment'] = '{{ %s_env }}' % var
         if case.check_mode:
             call['check_mode'] = True
         tasks.append({'name': 'case %s' % case.id, 'block': [call],
@@ -315,6 +316,7 @@ def judge(view, secrets, stderr, created_tokens=()):
 def run_cases(cases, proxy, fake, workdir, env, global_secrets):
     """Run ``cases`` in one playbook; return ``[{id, class, title, passed, problems, msg}]`` and the run's seconds."""
     marks = {}
+    os.makedirs(workdir)
 
     def on_case(cid):
         marks[cid] = len(fake.journal)

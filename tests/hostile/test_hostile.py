@@ -1,12 +1,14 @@
 """The hostile suite (issue #11): misbehaving answers, hostile values and a hostile host, against real playbooks.
 
-All the cases (tests/hostile/cases.py) run once, as the blocks of two generated playbooks at -vvv (each
-half against its own fake GitLab behind its own proxy, in parallel), and each case is then one test
+All the cases (tests/hostile/cases.py) run once, as the blocks of generated playbooks at -vvv (two halves
+in parallel, each against its own fake GitLab behind its own proxy; within a half, one playbook per
+distinct process environment: GITLAB_TOKEN cases get their own), and each case is then one test
 here: ``test_case[cred-01]``. What every case asserts is listed in tests/hostile/runner.py. With
 ``CICD_RELIABILITY_REPORT`` set, the outcomes go to the reliability report (reliability/RESULTS.md,
 section 7).
 """
 
+import json
 import os
 import types
 
@@ -58,8 +60,17 @@ def run_half(cases, workdir):
         ctx = context(proxy.url, other.url, other, workdir, **prepare(fake))
         wanted = {case.id for case in cases}
         built = [case for case in build_cases(ctx) if case.id in wanted]
-        env = {'GITLAB_URL': proxy.url, 'GITLAB_TOKEN': None, 'CI_SERVER_URL': None, 'CI_JOB_TOKEN': None}
-        return run_cases(built, proxy, fake, workdir, env, GLOBAL_SECRETS)
+        groups = {}
+        for case in built:
+            groups.setdefault(json.dumps(case.env or {}, sort_keys=True), []).append(case)
+        found, runs = [], []
+        for key, group in sorted(groups.items(), key=lambda item: -len(item[1])):
+            env = {'GITLAB_URL': proxy.url, 'GITLAB_TOKEN': None, 'CI_SERVER_URL': None, 'CI_JOB_TOKEN': None}
+            env.update(json.loads(key))
+            outcomes, run = run_cases(group, proxy, fake, os.path.join(workdir, 'run-%d' % len(runs)), env, GLOBAL_SECRETS)
+            found += outcomes
+            runs.append(run)
+        return found, runs
 
 
 @pytest.fixture(scope='module')
@@ -69,7 +80,7 @@ def outcomes(tmp_path_factory):
     with Stopwatch() as watch:
         results = in_parallel(lambda item: run_half(item[1], os.path.join(base, 'half-%d' % item[0])), list(enumerate(halves)), workers=2)
     found = {o['id']: o for result in results for o in result[0]}
-    runs = [result[1] for result in results]
+    runs = [run for result in results for run in result[1]]
     classes = {}
     for outcome in found.values():
         counts = classes.setdefault(outcome['class'], {'passed': 0, 'total': 0})
