@@ -294,14 +294,15 @@ def judge(view, secrets, stderr, created_tokens=()):
         problem = case.host(view)
         if problem:
             problems.append(problem)
-    results = json.dumps([t for t in view.tasks if not (case.token_in_result and t is view.task)])
-    own = json.dumps(view.task) if view.task is not None and case.token_in_result else ''
+    # A trigger create returns the token it made (documented; a playbook registers it with no_log):
+    # for such a case the tokens created during the run may show, every other secret may not.
+    results = json.dumps(view.tasks)
     leaked = set()
     for secret in secrets:
+        if case.token_in_result and secret in created_tokens:
+            continue
         for form in secret_forms(secret):
             places = [name for name, text in (('stdout', view.section), ('results', results), ('stderr', stderr)) if form in text]
-            if form in own and secret not in created_tokens:
-                places.append('its own result')
             if places:
                 leaked.add('%r... (%d chars) in %s' % (form[:6], len(form), '/'.join(places)))
     if leaked:
