@@ -211,7 +211,7 @@ def url_cases(ctx):
         ('project with a tab', VARIABLE, {'project': 'acme/app\t', 'key': 'HOSTILE_E', 'value': 'v-hostile-5'}, 'project'),
         ('project with a leading slash', TRIGGER, {'project': '/acme/app', 'description': 'hostile-u'}, 'project'),
         ('project with an empty segment', JOB, {'project': 'acme//svc', 'job_id': ctx.job}, 'project'),
-        ('job name ".." by ref', JOB, {'project': 'acme/svc', 'name': '..', 'ref': '../../user', 'latest_successful': True}, 'ref'),
+        ('ref ".." when finding a job by name', JOB, {'project': 'acme/svc', 'name': 'build', 'ref': '..', 'latest_successful': True}, 'ref'),
     ]
     for index, (title, module, args, needle) in enumerate(more, len(cases) + 1):
         cases.append(Case('url-%02d' % index, 'url', title, module, conn(ctx, **args), needles=[needle], no_requests=True))
