@@ -311,10 +311,10 @@ def file_cases(ctx):
     return [
         Case('file-01', 'files', 'a log asked for 0600 is never visible as 0644', JOB,
              conn(ctx, log_dest='{dir}/build.log', mode='0600', **job), rules=[{'path': svc_job + '/trace$', 'drip': {'interval': 0.1, 'size': 4}}],
-             expect='ok', host=both(files_only('build.log'), never_wider(0o600))),
+             expect='ok', host=both(files_only('build.log'), never_wider(0o600)), watch_modes=True),
         Case('file-02', 'files', 'an archive asked for 0600 is never visible as 0644', JOB,
              conn(ctx, artifacts_dest='{dir}/a.zip', mode='0600', **job), rules=[{'path': svc_job + '/artifacts$', 'drip': {'interval': 0.05, 'size': 8192}}],
-             expect='ok', host=both(files_only('a.zip'), never_wider(0o600))),
+             expect='ok', host=both(files_only('a.zip'), never_wider(0o600)), watch_modes=True),
         Case('file-03', 'files', 'an unknown owner is refused before the download', JOB,
              conn(ctx, artifacts_dest='{dir}/a.zip', owner='no-such-user-hostile', **job), needles=['no-such-user-hostile'], check=no_download),
         Case('file-04', 'files', 'an unknown group is refused before the download', JOB,

@@ -19,7 +19,8 @@ Every case is judged on:
   after is the same, unless ``host`` (a check of its own) says what is allowed;
 * no secret in any form (raw, stripped, repr-escaped, JSON-escaped, URL-encoded) in the case's part
   of stdout, in its recorded results, or in stderr (the playbook runs at -vvv);
-* ``check(view)``: a function of its own, returning a problem sentence or None.
+* ``check(view)``: a function of its own, returning a problem sentence or None; ``watch_modes``: the
+  case's directory is polled during the run, every (name, mode) seen is in ``view.seen_modes``.
 
 ``env`` is the environment of the ansible-playbook process (GITLAB_TOKEN, ...): cases with the same
 ``env`` share a run. It is not a task's ``environment:`` keyword, which ansible-playbook itself prints
@@ -50,7 +51,8 @@ class Case:
     """One hostile case; see the module docstring for the fields."""
 
     def __init__(self, cid, cls, title, module, args, expect='fail', needles=(), rules=(), env=None, check_mode=False,
-                 writes=None, no_requests=False, host=None, check=None, secrets=(), prepare=None, role=False, unneedles=(), token_in_result=False):
+                 writes=None, no_requests=False, host=None, check=None, secrets=(), prepare=None, role=False, unneedles=(), token_in_result=False,
+                 watch_modes=False):
         self.id = cid
         self.cls = cls
         self.title = title
@@ -70,6 +72,7 @@ class Case:
         self.prepare = prepare
         self.role = role
         self.token_in_result = token_in_result
+        self.watch_modes = watch_modes
 
 
 class View:
@@ -96,7 +99,8 @@ class View:
     @property
     def text(self):
         """The message, the argument errors and the [ERROR] lines: where a needle is looked for."""
-        return ' '.join((self.msg, json.dumps(self.result.get('argument_errors') or ''), self.errors))
+        parts = [self.msg, json.dumps(self.result['argument_errors']) if self.result.get('argument_errors') else '', self.errors]
+        return ' '.join(part for part in parts if part)
 
     def seconds(self):
         """How long the case ran (from its marker to the next one)."""
@@ -115,6 +119,8 @@ class View:
 def secret_forms(secret):
     """The strings a library may print ``secret`` as (an independent oracle, not the collection's)."""
     forms = set()
+    if not secret.strip():
+        return forms
     for value in {secret, secret.strip()}:
         if not value:
             continue
@@ -335,7 +341,7 @@ def run_cases(cases, proxy, fake, workdir, env, global_secrets):
     before = {cid: listing(d) for cid, d in dirs.items()}
     known = server_secrets(fake)
     play, extra = build_playbook(cases, proxy.url, dirs)
-    watcher = ModeWatcher(list(dirs.values()))
+    watcher = ModeWatcher([dirs[case.id] for case in cases if case.watch_modes])
     watcher.start()
     started = time.monotonic()
     try:
@@ -356,7 +362,7 @@ def run_cases(cases, proxy, fake, workdir, env, global_secrets):
         case_journal = journal[start:end] if start is not None else []
         case_tasks, section = parts[case.id]
         view = View(case, dirs[case.id], case_tasks, section, case_journal, proxy.case_log(case.id), before[case.id], listing(dirs[case.id]),
-                    watcher.seen[dirs[case.id]], (times.get(case.id), times.get(order[index + 1])))
+                    watcher.seen.get(dirs[case.id], set()), (times.get(case.id), times.get(order[index + 1])))
         problems = ['the marker did not run'] if start is None else judge(view, secrets | set(case.secrets), stderr, created)
         outcomes.append({'id': case.id, 'class': case.cls, 'title': case.title, 'passed': not problems, 'problems': problems,
                          'msg': view.text[:300]})
