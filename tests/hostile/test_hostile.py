@@ -30,7 +30,7 @@ GLOBAL_SECRETS = (ROOT_TOKEN,)
 def context(proxy_url='http://127.0.0.1:1', other_url='http://127.0.0.2:1', other=None, workdir='/nonexistent', **ids):
     """What the cases need to know about the run (dummy values for collection)."""
     ctx = types.SimpleNamespace(proxy=proxy_url, other=other_url, workdir=workdir, job=1, size=1, pipeline=1, deploy=[2, 3], failed_job=4,
-                                trigger_token='glptt-0000000000000000000000000000000000000000')
+                                trigger_token='glptt-0000000000000000000000000000000000000000', rotate_trigger=5)
     ctx.other_log = (lambda: other.log) if other is not None else list
     for name, value in ids.items():
         setattr(ctx, name, value)
@@ -49,9 +49,10 @@ def prepare(fake):
     del dummy_pipeline
     job = target.api('GET', 'projects/acme%%2Fsvc/jobs/%d' % jobs['build']['id']).json()
     trigger = target.api('POST', 'projects/acme%2Fsvc/triggers', json={'description': 'hostile-suite'}).json()
+    to_rotate = target.api('POST', 'projects/acme%2Fsvc/triggers', json={'description': 'hostile-rotate'}).json()
     fake.clear_journal()
     return {'job': job['id'], 'size': job['artifacts_file']['size'], 'pipeline': first['id'], 'deploy': deploys,
-            'failed_job': app_jobs['test']['id'], 'trigger_token': trigger['token']}
+            'failed_job': app_jobs['test']['id'], 'trigger_token': trigger['token'], 'rotate_trigger': to_rotate['id']}
 
 
 def run_half(cases, workdir):
