@@ -156,6 +156,11 @@ def leftover(directory, pid):
     return name
 
 
+def touch(path):
+    with open(path, 'w', encoding='utf-8'):
+        pass
+
+
 def dead_pid():
     pid = 999999
     while True:
@@ -373,7 +378,7 @@ def file_cases(ctx):
         Case('file-13', 'files', 'a mode that is not a mode', JOB, conn(ctx, artifacts_dest='{dir}/a.zip', mode='rwx-bad', **job),
              needles=['mode'], check=no_download),
         Case('file-14', 'files', 'the parent of artifacts_dest is a file', JOB, conn(ctx, artifacts_dest='{dir}/afile/out.zip', **job),
-             prepare=lambda d: open(os.path.join(d, 'afile'), 'w', encoding='utf-8').close(), needles=['afile'], check=no_download),
+             prepare=lambda d: touch(os.path.join(d, 'afile')), needles=['afile'], check=no_download),
     ]
 
 

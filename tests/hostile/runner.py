@@ -121,7 +121,7 @@ def secret_forms(secret):
     forms = set()
     if not secret.strip():
         return forms
-    for value in {secret, secret.strip()}:
+    for value in sorted({secret, secret.strip()}):
         if not value:
             continue
         forms.update({value, repr(value)[1:-1], repr(value.encode('utf-8'))[2:-1], json.dumps(value)[1:-1],
@@ -213,7 +213,8 @@ def run_playbook(workdir, play, extra, env, verbose=3):
     with open(varfile, 'w', encoding='utf-8') as handle:
         json.dump(dict(extra, ansible_python_interpreter=sys.executable), handle)
     recorder = os.path.join(workdir, 'recorder.jsonl')
-    open(recorder, 'w', encoding='utf-8').close()
+    with open(recorder, 'w', encoding='utf-8'):
+        pass
     run_env = dict(os.environ)
     run_env.update({
         'ANSIBLE_COLLECTIONS_PATH': COLLECTIONS_PATH,
