@@ -206,6 +206,9 @@ def credential_cases(ctx):
              conn(ctx, api_token='glpat-root-0000\u00e90000000', **job), needles=['api_token'], no_requests=True, secrets=['glpat-root-0000\u00e90000000']),
         Case('cred-11', 'credentials', 'a wrong api_token ending in a newline: 401, never shown', JOB, conn(ctx, api_token=wrong, **job),
              needles=[('401', 'api_token')], secrets=[wrong]),
+        Case('cred-13', 'credentials', 'role ci_settings: api_token with a trailing newline, check mode', CI_SETTINGS,
+             {'ci_settings_api_token': ROOT_TOKEN + '\n', 'ci_settings_projects': [{'project': 'acme/app', 'variables': [{'key': 'ROLE_H', 'value': 'v-r'}]}]},
+             role=True, check_mode=True, expect='ok'),
         Case('cred-12', 'credentials', 'a job token with a line break inside is refused unsent', JOB,
              conn(ctx, api_token='glcbt-hostile\n0000000000', api_token_type='job', **job), needles=['api_token'], no_requests=True,
              secrets=['glcbt-hostile\n0000000000']),
@@ -233,6 +236,9 @@ def url_cases(ctx):
     ]
     for index, (title, module, args, needle) in enumerate(more, len(cases) + 1):
         cases.append(Case('url-%02d' % index, 'url', title, module, conn(ctx, **args), needles=[needle], no_requests=True))
+    cases.append(Case('url-%02d' % (len(cases) + 1), 'url', 'role ci_settings: project "acme/../other" is refused before any request', CI_SETTINGS,
+                      {'ci_settings_api_token': ROOT_TOKEN, 'ci_settings_projects': [{'project': 'acme/../other', 'variables': [{'key': 'R', 'value': 'v'}]}]},
+                      role=True, needles=['project'], no_requests=True))
     return cases
 
 

@@ -191,10 +191,13 @@ def build_playbook(cases, proxy_url, dirs):
             'msg': "{{ lookup('ansible.builtin.url', '%s/-/hostile/case/%s', split_lines=False) }}" % (proxy_url, case.id)}})
         options = {name: '{{ %s[%r] }}' % (var, name) for name in case.args}
         if case.role:
-            call = {'name': 'case %s: %s' % (case.id, case.title), 'ansible.builtin.include_role': {'name': case.module}, 'vars': options}
+            include = {'name': case.module}
+            if case.check_mode:
+                include['apply'] = {'check_mode': True}     # an include's own keywords do not reach the role's tasks
+            call = {'name': 'case %s: %s' % (case.id, case.title), 'ansible.builtin.include_role': include, 'vars': options}
         else:
             call = {'name': 'case %s: %s' % (case.id, case.title), case.module: options}
-        if case.check_mode:
+        if case.check_mode and not case.role:
             call['check_mode'] = True
         tasks.append({'name': 'case %s' % case.id, 'block': [call],
                       'rescue': [{'name': 'case %s refused' % case.id, 'ansible.builtin.debug': {'msg': 'refused'}}]})
