@@ -575,10 +575,9 @@ log:
       sample: ['$ make test', 'ok  all 42 tests passed', 'Job succeeded']
 '''
 
-import hashlib
-import json
+import inspect
 import os
-import tempfile
+import shutil
 import time
 
 from ansible_collections.cicd.gitlab.plugins.module_utils._module import build_client, gitlab_argument_spec, run_module
@@ -588,6 +587,7 @@ from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
     GitLabPermissionError,
     GitLabValidationError,
 )
+from ansible_collections.cicd.gitlab.plugins.module_utils import _files
 from ansible_collections.cicd.gitlab.plugins.module_utils import _jobs as logic
 
 # Injectable for unit tests.
@@ -626,35 +626,26 @@ def argument_spec():
     return spec
 
 
-def file_sha256(path):
-    """sha256 of a local file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for chunk in iter(lambda: handle.read(1024 * 1024), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _into(download, handle, *args, **kwargs):
+    """Call a client download method so that it streams into ``handle`` (opened by _files.HostFiles).
 
-
-def read_record(path):
-    """The JSON record at ``path``, or None when it is missing or unreadable."""
+    Stand-in until the client takes a handle (``download(path, handle, ...)``): a client that still
+    takes a destination path downloads into a staging file beside the temporary one (named like
+    it, so a killed run's staging file is cleaned like any leftover), copied into ``handle``.
+    """
+    client_download = getattr(getattr(download, '__self__', None), 'download', None)
+    if client_download is None or 'handle' in inspect.signature(client_download).parameters:
+        return download(*args, handle, **kwargs)
+    kwargs.pop('size', None)
+    staging = handle.name[:-len(_files.TEMP_SUFFIX)] + '_staging' + _files.TEMP_SUFFIX
     try:
-        with open(path, encoding='utf-8') as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return None
-
-
-def write_json_atomic(module, path, data):
-    """Write ``data`` as JSON to ``path`` atomically (a new file gets the umask's default mode)."""
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + '.', suffix='.tmp', dir=directory)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-            json.dump(data, handle, sort_keys=True)
-        module.atomic_move(tmp, path, unsafe_writes=module.params['unsafe_writes'])
+        info = download(*args, staging, **kwargs)
+        with open(staging, 'rb') as source:
+            shutil.copyfileobj(source, handle, 1024 * 1024)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        if os.path.lexists(staging):
+            os.unlink(staging)
+    return info
 
 
 class JobTask:
@@ -958,12 +949,27 @@ class JobTask:
         return job
 
     def artifacts_target(self, job):
-        dest = self.params['artifacts_dest']
-        if os.path.isdir(dest):
-            path = self.params['artifact_path']
-            name = os.path.basename(path.rstrip('/')) if path else (job.get('artifacts_file') or {}).get('filename') or 'artifacts.zip'
-            dest = os.path.join(dest, name)
-        return dest
+        """The file artifacts_dest names for this job (a directory gets the archive's or the file's name)."""
+        p = self.params
+        dest = _files.absolute(p['artifacts_dest'])
+        if not os.path.isdir(dest):
+            return dest
+        directory = os.path.normpath(dest)
+        if p['artifact_path']:
+            name = p['artifact_path'].rstrip('/').rsplit('/', 1)[-1]
+        else:
+            filename = (job.get('artifacts_file') or {}).get('filename')
+            name, warning = _files.server_file_name(filename) if filename is not None else (_files.FALLBACK_ARCHIVE_NAME, None)
+            if warning:
+                self.module.warn('%s: %s' % (logic.describe_job(job), warning))
+        target = os.path.join(directory, name)
+        if os.path.dirname(target) != directory or _files.name_problem(name):
+            self.fail('artifacts_dest: the file name %s would place the file outside %s' % (_files.shown(name), directory))
+        if os.path.isdir(target):
+            self.fail('artifacts_dest: %s is a directory; give the file to write' % target)
+        if p['log_dest'] and target == _files.absolute(p['log_dest']):
+            self.fail('artifacts_dest and log_dest must be different files (both are %s)' % target)
+        return target
 
     def fetch_artifacts(self, job):
         self.require_artifacts(job, 'to download')
@@ -971,59 +977,59 @@ class JobTask:
         dest = self.artifacts_target(job)
         project_id = (job.get('pipeline') or {}).get('project_id') or self.project
         expected = logic.expected_record(project_id, job['id'], p['artifact_path'])
-        record_file = logic.record_path(dest)
-        record = None if p['force'] else read_record(record_file)
-        stat = None
-        if logic.record_names(record, expected) and os.path.isfile(dest) and os.path.getsize(dest) == record.get('size'):
-            stat = {'size': os.path.getsize(dest), 'sha256': file_sha256(dest)}
+        record = None if p['force'] else _files.read_record(logic.record_path(dest))
+        stat = _files.regular_file_stat(dest) if logic.record_names(record, expected) else None
         what = ('%s of the artifacts' % p['artifact_path']) if p['artifact_path'] else 'the artifacts archive'
         who = logic.describe_job(job)
         if logic.record_matches(record, expected, stat):
             self.note('%s already holds %s of %s' % (dest, what, who))
             info = dict(path=dest, size=stat['size'], sha256=stat['sha256'], changed=False)
-        elif self.check:
+            return self.set_attributes(info)
+        if self.check:
             self.note('would download %s of %s to %s' % (what, who, dest), changed=True)
             return dict(path=dest, size=None, sha256=None, changed=True)
-        else:
-            info = self.replace_file(dest, lambda tmp: self.download_artifacts(job, tmp))
-            write_json_atomic(self.module, record_file, logic.build_record(expected, info))
-            self.note('%s %s of %s to %s' % ('downloaded' if info['changed'] else 'checked', what, who, dest), changed=info['changed'])
-        return self.set_attributes(info)
+        info = self.replace_file(dest, lambda handle: self.download_artifacts(job, handle),
+                                 record=lambda download: logic.build_record(expected, download))
+        self.note('%s %s of %s to %s' % ('downloaded' if info.pop('replaced') else 'checked', what, who, dest), changed=info['changed'])
+        return info
 
-    def download_artifacts(self, job, tmp):
+    def download_artifacts(self, job, handle):
         p = self.params
         try:
             if p['artifact_path']:
-                return self.client.download_artifact_file(self.project, job['id'], p['artifact_path'], tmp, max_size=p['artifacts_max_size'])
-            return self.client.download_artifacts(self.project, job['id'], tmp, max_size=p['artifacts_max_size'])
+                return _into(self.client.download_artifact_file, handle, self.project, job['id'], p['artifact_path'],
+                             max_size=p['artifacts_max_size'])
+            return _into(self.client.download_artifacts, handle, self.project, job['id'], max_size=p['artifacts_max_size'],
+                         size=(job.get('artifacts_file') or {}).get('size'))
         except GitLabNotFoundError:
             if p['artifact_path']:
                 self.fail('there is no file %s in the artifacts of %s' % (p['artifact_path'], logic.describe_job(job)), job=logic.public_job(job))
             self.fail('%s has no artifacts archive to download (GitLab answered 404)' % logic.describe_job(job), job=logic.public_job(job))
 
-    def replace_file(self, dest, fetch):
-        """Download through ``fetch(tmp)`` next to ``dest``; move it into place only when the content differs."""
-        directory = os.path.dirname(os.path.abspath(dest))
+    def host_files(self):
+        return _files.HostFiles(self.module, self.params)
+
+    def replace_file(self, dest, fetch, record=None):
+        """Download through ``fetch(handle)`` beside ``dest`` (see _files.HostFiles.write); host failures fail the task."""
+        files = self.host_files()
         try:
-            fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(dest), suffix='.cicd-gitlab-new', dir=directory)
-        except OSError as err:
-            self.fail('cannot write in %s: %s' % (directory, err.strerror))
-        os.close(fd)
-        try:
-            info = fetch(tmp)
-            same = os.path.isfile(dest) and os.path.getsize(dest) == info['size'] and file_sha256(dest) == info['sha256']
-            if not same:
-                self.module.atomic_move(tmp, dest, unsafe_writes=self.params['unsafe_writes'])
+            info = files.write(dest, fetch, record=record)
+            self.changed = self.changed or info['changed']
+            return info
+        except _files.FileError as err:
+            self.fail(str(err))
         finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return dict(path=dest, size=info['size'], sha256=info['sha256'], changed=not same)
+            if files.leftovers:
+                self.note('removed what killed runs left: %s' % ', '.join(files.leftovers), changed=True)
+        return None
 
     def set_attributes(self, info):
-        if os.path.exists(info['path']):
-            file_args = self.module.load_file_common_arguments(self.params, path=info['path'])
-            info['changed'] = self.module.set_fs_attributes_if_different(file_args, info['changed'])
-            self.changed = self.changed or info['changed']
+        """Give the file kept in place the requested mode, owner, group and context."""
+        try:
+            info['changed'] = self.host_files().keep(info['path']) or info['changed']
+        except _files.FileError as err:
+            self.fail(str(err))
+        self.changed = self.changed or info['changed']
         return info
 
     def fetch_log(self, job):
@@ -1036,19 +1042,21 @@ class JobTask:
         return info
 
     def write_log(self, job):
-        dest = self.params['log_dest']
+        dest = _files.absolute(self.params['log_dest'])
         who = logic.describe_job(job)
         if self.check:
             remote = self.client.job_log_digest(self.project, job['id'])
-            same = os.path.isfile(dest) and os.path.getsize(dest) == remote['size'] and file_sha256(dest) == remote['sha256']
+            local = _files.regular_file_stat(dest)
+            same = local is not None and local['size'] == remote['size'] and local['sha256'] == remote['sha256']
             info = dict(path=dest, size=remote['size'], sha256=remote['sha256'], changed=not same)
             if not same:
                 self.note('would write the log of %s to %s' % (who, dest), changed=True)
-        else:
-            info = self.replace_file(dest, lambda tmp: self.client.download_job_log(self.project, job['id'], tmp))
-            if info['changed']:
-                self.note('wrote the log of %s to %s' % (who, dest), changed=True)
-        return self.set_attributes(info)
+                return info
+            return self.set_attributes(info)
+        info = self.replace_file(dest, lambda handle: _into(self.client.download_job_log, handle, self.project, job['id']))
+        if info.pop('replaced'):
+            self.note('wrote the log of %s to %s' % (who, dest), changed=True)
+        return info
 
 
 def run(module):
