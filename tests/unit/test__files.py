@@ -497,3 +497,61 @@ def test_regular_file_stat_and_records(tmp_path):
     assert f.read_record(str(tmp_path / 'r')) is None
     assert f.read_record(str(tmp_path / 'missing')) is None
     assert f.record_name_for('/srv/drop/app.zip') == '/srv/drop/.app.zip.cicd-gitlab'
+
+
+# ---- gitlab_ci_job's use: a server-supplied archive name never leaves artifacts_dest ------------------------
+
+
+class Failed(Exception):
+    pass
+
+
+class JobModule(FakeModule):
+    """Enough of AnsibleModule for gitlab_ci_job's JobTask."""
+
+    def __init__(self, **options):
+        super().__init__()
+        self.params = dict(project='acme/app', trigger_token=None, api_token='t', variables=None, job_variables=None,
+                           artifacts_dest=None, artifact_path=None, log_dest=None, force=False, artifacts_max_size=None,
+                           **params())
+        self.params.update(options)
+        self.warnings = []
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+    def fail_json(self, msg, **result):
+        raise Failed(msg)
+
+
+def job_task(**options):
+    from ansible_collections.cicd.gitlab.plugins.modules import gitlab_ci_job  # pylint: disable=import-outside-toplevel
+    module = JobModule(**options)
+    return gitlab_ci_job.JobTask(module, client=None), module
+
+
+@pytest.mark.parametrize('filename', ['../../etc/passwd', '/etc/passwd', '..', '.', '', 'a\\b', 'x\nname', '.svc.zip.cicd-gitlab'])
+def test_a_hostile_archive_name_is_written_as_artifacts_zip_in_the_directory(tmp_path, filename):
+    task, module = job_task(artifacts_dest=str(tmp_path) + '/')
+    target = task.artifacts_target({'id': 12, 'name': 'build', 'artifacts_file': {'filename': filename, 'size': 3}})
+    assert target == str(tmp_path / 'artifacts.zip')
+    assert len(module.warnings) == 1 and 'job 12 (build)' in module.warnings[0] and 'artifacts.zip' in module.warnings[0]
+
+
+def test_a_plain_archive_name_and_an_artifact_path_name(tmp_path):
+    task, module = job_task(artifacts_dest=str(tmp_path))
+    assert task.artifacts_target({'id': 12, 'artifacts_file': {'filename': 'svc.zip'}}) == str(tmp_path / 'svc.zip')
+    assert task.artifacts_target({'id': 12, 'artifacts_file': {}}) == str(tmp_path / 'artifacts.zip')
+    task, module = job_task(artifacts_dest=str(tmp_path), artifact_path='dist/VERSION')
+    assert task.artifacts_target({'id': 12, 'artifacts_file': {'filename': '../x'}}) == str(tmp_path / 'VERSION')
+    assert module.warnings == []
+
+
+def test_a_target_that_is_a_directory_or_the_log(tmp_path):
+    (tmp_path / 'svc.zip').mkdir()
+    task, _module = job_task(artifacts_dest=str(tmp_path))
+    with pytest.raises(Failed, match='is a directory'):
+        task.artifacts_target({'id': 12, 'artifacts_file': {'filename': 'svc.zip'}})
+    task, _module = job_task(artifacts_dest=str(tmp_path), log_dest=str(tmp_path / 'a.zip'))
+    with pytest.raises(Failed, match='must be different files'):
+        task.artifacts_target({'id': 12, 'artifacts_file': {'filename': 'a.zip'}})
