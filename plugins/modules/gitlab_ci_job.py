@@ -40,6 +40,30 @@ description:
     a temporary file in the destination's directory and moved into place only when complete, so the
     destination is never partial and memory use stays flat. Redirects to object storage are followed
     without sending GitLab credentials."
+  - "Files on the managed host (O(artifacts_dest), O(log_dest)): before the first request the module
+    checks O(mode) (octal, or symbolic as for M(ansible.builtin.file)), that O(owner) and O(group)
+    exist, that the destination's directory exists and can be written, that a path ending with C(/)
+    is an existing directory, and that O(log_dest) is not a directory nor the file of
+    O(artifacts_dest). A relative path is taken from the module's working directory on the managed
+    host and shown absolute in messages and results."
+  - "The download goes to one temporary file beside the destination, named
+    C(.<file name>.cicd-gitlab-<pid>-<random>.part) and readable by its owner only. It gets its final
+    mode, owner, group and SELinux context while it still has that name, and is then renamed over the
+    destination (C(os.replace) in the same directory), so the destination is never seen with wider
+    permissions than asked for. The final mode is O(mode) (a symbolic one applied to the mode of the
+    file replaced, or of a new file); without O(mode), the replaced file's mode, or for a new file
+    C(0666) without the umask, as Ansible gives new files; without O(owner) and O(group), the replaced
+    file's. When the owner or group cannot be given, the temporary file is removed, the destination
+    is left as it was, and the task fails. O(attributes) are applied after the rename. A symbolic
+    link at the destination is replaced by the file, not followed."
+  - "A download that fails or is refused (an HTML page instead of the file, a size that differs from
+    what GitLab announced, a stream cut short, a full disk, a read-only directory) leaves the
+    destination and its record as they were and no temporary file. A run that was killed leaves its
+    temporary file; the next run for the same destination removes the temporary files of that
+    destination whose process (the pid in the name) no longer runs, and never those of a live one.
+    Check mode writes and removes nothing."
+  - "O(unsafe_writes) only matters when the rename is refused (a file bind-mounted into a container):
+    the content is then written into the destination in place, which is not atomic."
   - "Idempotence of O(artifacts_dest): a job's artifacts never change once written. After a download
     the module writes a small JSON record beside the destination, named C(.<file name>.cicd-gitlab),
     holding the project id, job id, O(artifact_path), size and sha256. The destination is up to date,
@@ -182,9 +206,14 @@ options:
   artifacts_dest:
     description:
       - Write the job's artifacts archive, or with O(artifact_path) that one file of it, to this path on
-        the managed host. When it is an existing directory, the file is written in it under the
-        archive's name (or the base name of O(artifact_path)).
-      - Its directory must exist. See the description for when it is downloaded again.
+        the managed host. When it is an existing directory (or ends with C(/), and then must be one), the
+        file is written in it under the archive's name as GitLab gives it (C(artifacts_file.filename)),
+        or the base name of O(artifact_path).
+      - A name from GitLab that is not a plain file name (empty, C(.) or C(..), a C(/) or C(\), control
+        characters, a leading C(.)) is never used; the archive is then written as C(artifacts.zip) in the
+        directory, with a warning. The file never goes outside the directory.
+      - Its directory must exist and be writable; this and O(mode), O(owner), O(group) are checked before
+        any request. See the description for how the file is written and when it is downloaded again.
       - A job without artifacts is an error.
     type: path
   artifact_path:
@@ -204,7 +233,8 @@ options:
   log_dest:
     description:
       - Write the job's log to this file on the managed host (streamed to a temporary file in the same
-        directory, then compared by sha256 and moved into place only when it differs).
+        directory, given its final mode, owner and group, then compared by sha256 and moved into place
+        only when it differs). Its directory must exist; it cannot be a directory.
       - The log of a job still running is the part written so far.
     type: path
   log_lines:
