@@ -311,7 +311,7 @@ def destination_problems(params, host=None, cwd=None):
         problems.append('artifact_path needs artifacts_dest, the file to write it to')
     if artifact_path is not None and not artifact_path.strip('/ '):
         problems.append('artifact_path cannot be empty')
-    elif artifact_path:
+    elif artifact_path and artifacts_dest and host.kind(absolute(artifacts_dest, cwd)) == 'dir':
         problem = name_problem(artifact_path.rstrip('/').rsplit('/', 1)[-1])
         if problem:
             problems.append('artifact_path: its file name %s cannot be written on the managed host (%s)'
@@ -415,6 +415,14 @@ def clean_leftovers(directory, name, alive=pid_alive):
 def _private_opener(path, flags):
     """Open a new file readable by its owner only, never through a symbolic link."""
     return os.open(path, flags | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0), 0o600)
+
+
+def _close_quietly(handle):
+    """Close a temporary file that is being given up (its own error is not the one to report)."""
+    try:
+        handle.close()
+    except OSError:
+        pass
 
 
 def _unlink_quietly(path):
@@ -545,8 +553,7 @@ class HostFiles:
                 replaced = changed = True
                 self._chattr(dest)
         finally:
-            if not handle.closed:
-                handle.close()
+            _close_quietly(handle)
             if os.path.lexists(tmp):
                 _unlink_quietly(tmp)
             _OURS.discard(tmp)
@@ -682,8 +689,7 @@ class HostFiles:
                 raise FileError('%s was written, but its record %s could not be: %s; the next run downloads it again'
                                 % (like or path, path, _reason(err))) from None
         finally:
-            if not handle.closed:
-                handle.close()
+            _close_quietly(handle)
             if os.path.lexists(tmp):
                 _unlink_quietly(tmp)
             _OURS.discard(tmp)

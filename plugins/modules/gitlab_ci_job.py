@@ -1043,15 +1043,15 @@ class JobTask:
         """Download through ``fetch(handle)`` beside ``dest`` (see _files.HostFiles.write); host failures fail the task."""
         files = self.host_files()
         try:
-            info = files.write(dest, fetch, record=record)
-            self.changed = self.changed or info['changed']
-            return info
+            try:
+                info = files.write(dest, fetch, record=record)
+            finally:
+                if files.leftovers:
+                    self.note('removed what killed runs left: %s' % ', '.join(files.leftovers), changed=True)
         except _files.FileError as err:
             self.fail(str(err))
-        finally:
-            if files.leftovers:
-                self.note('removed what killed runs left: %s' % ', '.join(files.leftovers), changed=True)
-        return None
+        self.changed = self.changed or info['changed']
+        return info
 
     def set_attributes(self, info):
         """Give the file kept in place the requested mode, owner, group and context."""

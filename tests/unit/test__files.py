@@ -321,6 +321,34 @@ def test_a_full_disk_leaves_nothing_behind(tmp_path):
     assert temp_files(tmp_path) == []
 
 
+def test_a_full_disk_seen_only_when_closing(tmp_path, monkeypatch):
+    """Some file systems (NFS, quotas) report ENOSPC when the file is closed, not on write()."""
+    class ClosingFails:
+        def __init__(self, handle):
+            self._handle = handle
+            self._failed = False
+
+        def __getattr__(self, name):
+            return getattr(self._handle, name)
+
+        def close(self):
+            if not self._failed:
+                self._failed = True
+                raise OSError(errno.ENOSPC, 'No space left on device')
+            self._handle.close()
+
+    real_open = open
+    def opener(path, mode='r', **kwargs):
+        handle = real_open(path, mode, **kwargs)
+        return ClosingFails(handle) if mode == 'x+b' else handle
+    monkeypatch.setattr(f, 'open', opener, raising=False)
+    dest = tmp_path / 'app.zip'
+    dest.write_bytes(b'old content')
+    with pytest.raises(f.FileError, match=r'No space left on device \(ENOSPC\)'):
+        files().write(str(dest), fetch_bytes())
+    assert dest.read_bytes() == b'old content' and temp_files(tmp_path) == []
+
+
 def test_a_read_only_directory_is_a_clear_error(tmp_path, monkeypatch):
     def read_only(path, flags):
         raise OSError(errno.EROFS, 'Read-only file system')
