@@ -532,6 +532,8 @@ class HostFiles:
         try:
             try:
                 info = fetch(handle)
+                if handle.closed:
+                    raise FileError('the download for %s closed its temporary file %s; %s was left as it was' % (dest, tmp, dest))
                 handle.flush()
                 written = os.fstat(handle.fileno()).st_size
             except OSError as err:

@@ -338,6 +338,7 @@ def test_a_full_disk_seen_only_when_closing(tmp_path, monkeypatch):
             self._handle.close()
 
     real_open = open
+
     def opener(path, mode='r', **kwargs):
         handle = real_open(path, mode, **kwargs)
         return ClosingFails(handle) if mode == 'x+b' else handle
