@@ -583,3 +583,101 @@ def test_a_target_that_is_a_directory_or_the_log(tmp_path):
     task, _module = job_task(artifacts_dest=str(tmp_path), log_dest=str(tmp_path / 'a.zip'))
     with pytest.raises(Failed, match='must be different files'):
         task.artifacts_target({'id': 12, 'artifacts_file': {'filename': 'a.zip'}})
+
+
+# ---- gitlab_ci_job's downloads through a client that streams into a handle ----------------------------------
+
+
+class Refused(Exception):
+    """Stands for the client's GitLabAnswerError (an HTML page, a size mismatch)."""
+
+
+class HandleClient:
+    """A client with the handle interface: ``download(path, handle, ...)``; a retried cut rewinds and truncates."""
+
+    def __init__(self, body=CONTENT, refuse=False):
+        self.body = body
+        self.refuse = refuse
+        self.calls = []
+
+    def download(self, path, handle, params=None, max_size=None, expect=None):
+        handle.write(b'cut after a few bytes')
+        handle.seek(0)
+        handle.truncate()
+        handle.write(self.body)
+        if self.refuse:
+            raise Refused('an HTML page (Sign in), not the artifacts archive')
+        return {'size': len(self.body), 'sha256': hashlib.sha256(self.body).hexdigest(), 'content_type': 'application/zip'}
+
+    def download_artifacts(self, project, job_id, handle, max_size=None, size=None):
+        self.calls.append(('archive', project, job_id, max_size, size))
+        return self.download('jobs/%d/artifacts' % job_id, handle, max_size=max_size, expect={'kind': 'archive', 'size': size})
+
+
+class PathClient:
+    """A client that still takes a destination path and renames its own temporary file onto it."""
+
+    def __init__(self, body=CONTENT):
+        self.body = body
+        self.paths = []
+
+    def download(self, path, dest, params=None, max_size=None):
+        self.paths.append(dest)
+        with open(dest + '.own', 'wb') as handle:
+            handle.write(self.body)
+        os.replace(dest + '.own', dest)
+        return {'path': dest, 'size': len(self.body), 'sha256': hashlib.sha256(self.body).hexdigest()}
+
+    def download_artifacts(self, project, job_id, dest, max_size=None):
+        return self.download('jobs/%d/artifacts' % job_id, dest, max_size=max_size)
+
+
+JOB = {'id': 12, 'name': 'build', 'status': 'success', 'pipeline': {'id': 5, 'project_id': 3},
+       'artifacts_file': {'filename': 'artifacts.zip', 'size': len(CONTENT)}}
+
+
+def downloading_task(client, **options):
+    task, module = job_task(**options)
+    task.client = client
+    return task, module
+
+
+@pytest.mark.parametrize('client_class', [HandleClient, PathClient])
+def test_fetch_artifacts_writes_the_file_then_its_record(tmp_path, client_class):
+    client = client_class()
+    task, _module = downloading_task(client, artifacts_dest=str(tmp_path), mode='0640')
+    info = task.fetch_artifacts(dict(JOB))
+    dest = tmp_path / 'artifacts.zip'
+    assert info['changed'] is True and dest.read_bytes() == CONTENT and mode_of(dest) == 0o640
+    record = json.loads((tmp_path / '.artifacts.zip.cicd-gitlab').read_text())
+    assert record == {'project': '3', 'job_id': 12, 'artifact_path': None, 'size': len(CONTENT),
+                      'sha256': hashlib.sha256(CONTENT).hexdigest()}
+    assert temp_files(tmp_path) == []
+    if client_class is HandleClient:
+        assert client.calls == [('archive', 'acme/app', 12, None, len(CONTENT))]
+    else:
+        assert f.leftover_pid('artifacts.zip', os.path.basename(client.paths[0])) == os.getpid()
+    # Up to date: not downloaded again.
+    again, _module = downloading_task(HandleClient(body=b'never read'), artifacts_dest=str(tmp_path), mode='0640')
+    assert again.fetch_artifacts(dict(JOB))['changed'] is False
+
+
+def test_a_refused_download_leaves_the_file_and_its_record(tmp_path):
+    dest, record = tmp_path / 'artifacts.zip', tmp_path / '.artifacts.zip.cicd-gitlab'
+    dest.write_bytes(b'the previous archive')
+    record.write_text('{"job_id": 11}')
+    task, _module = downloading_task(HandleClient(body=b'<!DOCTYPE html><title>Sign in</title>', refuse=True),
+                                     artifacts_dest=str(tmp_path), force=True)
+    with pytest.raises(Refused):
+        task.fetch_artifacts(dict(JOB))
+    assert dest.read_bytes() == b'the previous archive' and record.read_text() == '{"job_id": 11}'
+    assert temp_files(tmp_path) == []
+
+
+def test_a_host_failure_fails_the_task_with_its_message(tmp_path, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, 'No space left on device')
+    monkeypatch.setattr(f, '_private_opener', full)
+    task, _module = downloading_task(HandleClient(), artifacts_dest=str(tmp_path / 'a.zip'))
+    with pytest.raises(Failed, match=r'cannot create a temporary file in .*No space left on device \(ENOSPC\)'):
+        task.fetch_artifacts(dict(JOB))
