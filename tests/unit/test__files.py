@@ -538,10 +538,11 @@ class JobModule(FakeModule):
     """Enough of AnsibleModule for gitlab_ci_job's JobTask."""
 
     def __init__(self, **options):
+        from ansible_collections.cicd.gitlab.plugins.modules import gitlab_ci_job  # pylint: disable=import-outside-toplevel
         super().__init__()
-        self.params = dict(project='acme/app', trigger_token=None, api_token='t', variables=None, job_variables=None,
-                           artifacts_dest=None, artifact_path=None, log_dest=None, force=False, artifacts_max_size=None,
-                           **params())
+        # Every option with its default, as AnsibleModule hands them over.
+        self.params = dict((name, spec.get('default')) for name, spec in gitlab_ci_job.argument_spec().items())
+        self.params.update(params(), project='acme/app', api_url='https://gitlab.example.com', api_token='t')
         self.params.update(options)
         self.warnings = []
 
