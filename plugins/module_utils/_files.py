@@ -537,8 +537,8 @@ class HostFiles:
                 handle.flush()
                 written = os.fstat(handle.fileno()).st_size
             except OSError as err:
-                raise FileError('cannot write %s (the download for %s): %s; %s was left as it was'
-                                % (tmp, dest, _reason(err), dest)) from None
+                raise FileError('cannot write the download for %s (into %s): %s; the file was left as it was'
+                                % (dest, os.path.basename(tmp), _reason(err))) from None
             if written != info['size']:
                 raise FileError('the temporary file %s holds %d bytes but %d were downloaded; %s was left as it was'
                                 % (tmp, written, info['size'], dest))
@@ -607,7 +607,8 @@ class HostFiles:
         try:
             handle.close()
         except OSError as err:
-            raise FileError('cannot write %s (the download for %s): %s; %s was left as it was' % (tmp, dest, _reason(err), dest)) from None
+            raise FileError('cannot write the download for %s (into %s): %s; the file was left as it was'
+                            % (dest, os.path.basename(tmp), _reason(err))) from None
 
     def _move(self, tmp, dest):
         """Rename ``tmp`` to ``dest`` (same directory: atomic). With unsafe_writes, copy in place when the rename cannot be done."""

@@ -223,3 +223,45 @@ def _alive(pid):
             return handle.read().split(') ', 1)[1][0] != 'Z'
     except OSError:
         return True
+
+
+# ---- a real full disk and a real read-only directory (small tmpfs mounts; needs root) -------------------------
+
+
+@pytest.fixture
+def mounted(tmp_path):
+    """``mount(options)`` -> a fresh tmpfs directory mounted with ``options``; unmounted after the test."""
+    points = []
+
+    def mount(options):
+        point = tmp_path / ('mnt%d' % len(points))
+        point.mkdir()
+        if os.geteuid() != 0:
+            pytest.skip('mounting a tmpfs needs root')
+        proc = subprocess.run(['mount', '-t', 'tmpfs', '-o', options, 'tmpfs', str(point)], capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            pytest.skip('cannot mount a tmpfs here: %s' % proc.stderr.strip())
+        points.append(point)
+        return point
+    yield mount
+    for point in points:
+        subprocess.run(['umount', str(point)], check=False)
+
+
+def test_a_full_disk_fails_clearly_and_leaves_nothing(gitlab, mounted):
+    build = build_job(gitlab)
+    small = mounted('size=16k,mode=0755')
+    dest = small / 'svc.zip'
+    dest.write_bytes(b'previous')
+    failure = failed(gitlab, {'test_job_id': build['id'], 'test_artifacts_dest': str(dest), 'test_force': True})
+    assert 'No space left on device' in failure['msg'], failure['msg']
+    assert dest.read_bytes() == b'previous'
+    assert sorted(os.listdir(str(small))) == ['svc.zip']
+
+
+def test_a_read_only_directory_is_refused_before_any_request(gitlab, mounted):
+    read_only = mounted('ro,size=16k')
+    gitlab.clear_journal()
+    failure = failed(gitlab, {'test_job_id': 1, 'test_artifacts_dest': str(read_only / 'svc.zip')})
+    assert 'artifacts_dest: the directory %s is not writable' % read_only in failure['msg'], failure['msg']
+    assert gitlab.journal() == []
