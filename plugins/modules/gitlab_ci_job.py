@@ -1008,7 +1008,9 @@ class JobTask:
         project_id = (job.get('pipeline') or {}).get('project_id') or self.project
         expected = logic.expected_record(project_id, job['id'], p['artifact_path'])
         record = None if p['force'] else _files.read_record(logic.record_path(dest))
-        stat = _files.regular_file_stat(dest) if logic.record_names(record, expected) else None
+        stat = None
+        if logic.record_names(record, expected) and os.path.isfile(dest) and os.path.getsize(dest) == record.get('size'):
+            stat = _files.regular_file_stat(dest)
         what = ('%s of the artifacts' % p['artifact_path']) if p['artifact_path'] else 'the artifacts archive'
         who = logic.describe_job(job)
         if logic.record_matches(record, expected, stat):
@@ -1036,12 +1038,9 @@ class JobTask:
                 self.fail('there is no file %s in the artifacts of %s' % (p['artifact_path'], logic.describe_job(job)), job=logic.public_job(job))
             self.fail('%s has no artifacts archive to download (GitLab answered 404)' % logic.describe_job(job), job=logic.public_job(job))
 
-    def host_files(self):
-        return _files.HostFiles(self.module, self.params)
-
     def replace_file(self, dest, fetch, record=None):
         """Download through ``fetch(handle)`` beside ``dest`` (see _files.HostFiles.write); host failures fail the task."""
-        files = self.host_files()
+        files = _files.HostFiles(self.module, self.params)
         try:
             try:
                 info = files.write(dest, fetch, record=record)
@@ -1056,10 +1055,12 @@ class JobTask:
     def set_attributes(self, info):
         """Give the file kept in place the requested mode, owner, group and context."""
         try:
-            info['changed'] = self.host_files().keep(info['path']) or info['changed']
+            attributes_changed = _files.HostFiles(self.module, self.params).keep(info['path'])
         except _files.FileError as err:
             self.fail(str(err))
-        self.changed = self.changed or info['changed']
+        if attributes_changed:
+            self.note('%s %s the mode, owner, group or attributes asked for' % ('would give' if self.check else 'gave', info['path']), changed=True)
+        info['changed'] = info['changed'] or attributes_changed
         return info
 
     def fetch_log(self, job):
@@ -1086,6 +1087,8 @@ class JobTask:
         info = self.replace_file(dest, lambda handle: _into(self.client.download_job_log, handle, self.project, job['id']))
         if info.pop('replaced'):
             self.note('wrote the log of %s to %s' % (who, dest), changed=True)
+        elif info['changed']:
+            self.note('gave %s the mode, owner, group or attributes asked for' % dest, changed=True)
         return info
 
 
