@@ -274,6 +274,8 @@ class DirectoriesOnly(RealHost):
 
 def _dest_problems(option, dest, host, want_dir_ok):
     """Problems with one destination path (already absolute); ``want_dir_ok``: a directory may be given."""
+    if '\x00' in dest:
+        return ['%s contains a NUL character, which no file name can hold' % option]
     kind = host.kind(dest)
     if dest.endswith('/'):
         if kind != 'dir':
@@ -311,7 +313,7 @@ def destination_problems(params, host=None, cwd=None):
         problems.append('artifact_path needs artifacts_dest, the file to write it to')
     if artifact_path is not None and not artifact_path.strip('/ '):
         problems.append('artifact_path cannot be empty')
-    elif artifact_path and artifacts_dest and host.kind(absolute(artifacts_dest, cwd)) == 'dir':
+    elif artifact_path and artifacts_dest and '\x00' not in artifacts_dest and host.kind(absolute(artifacts_dest, cwd)) == 'dir':
         problem = name_problem(artifact_path.rstrip('/').rsplit('/', 1)[-1])
         if problem:
             problems.append('artifact_path: its file name %s cannot be written on the managed host (%s)'
@@ -324,7 +326,7 @@ def destination_problems(params, host=None, cwd=None):
     if log_dest:
         log_dest = absolute(log_dest, cwd)
         problems.extend(_dest_problems('log_dest', log_dest, host, want_dir_ok=False))
-    if artifacts_dest and log_dest:
+    if artifacts_dest and log_dest and '\x00' not in artifacts_dest + log_dest:
         target = artifacts_dest.rstrip('/')
         if host.kind(target) == 'dir' and artifact_path:
             target = os.path.join(target, artifact_path.rstrip('/').rsplit('/', 1)[-1])
@@ -339,7 +341,7 @@ def destination_problems(params, host=None, cwd=None):
         if (artifacts_dest or log_dest) and value not in (None, ''):
             try:
                 lookup(value)
-            except KeyError:
+            except (KeyError, ValueError):
                 problems.append('%s: there is no %s %s on the managed host' % (option, what, shown(str(value))))
     return problems
 
@@ -476,7 +478,7 @@ class HostFiles:
                 continue
             try:
                 found = lookup(value)
-            except KeyError:
+            except (KeyError, ValueError):
                 raise FileError('%s: there is no %s %s on the managed host' % (option, what, shown(str(value)))) from None
             if option == 'owner':
                 uid = found

@@ -682,3 +682,11 @@ def test_a_host_failure_fails_the_task_with_its_message(tmp_path, monkeypatch):
     task, _module = downloading_task(HandleClient(), artifacts_dest=str(tmp_path / 'a.zip'))
     with pytest.raises(Failed, match=r'cannot create a temporary file in .*No space left on device \(ENOSPC\)'):
         task.fetch_artifacts(dict(JOB))
+
+
+def test_nul_characters_are_problems_not_exceptions(tmp_path):
+    assert problems(artifacts_dest=str(tmp_path) + '/a\x00b') == ['artifacts_dest contains a NUL character, which no file name can hold']
+    assert problems(log_dest='x\x00', artifacts_dest=str(tmp_path), artifact_path='a/b') == [
+        'log_dest contains a NUL character, which no file name can hold']
+    assert problems(log_dest=str(tmp_path / 'a.log'), owner='ro\x00ot', group='wh\x00eel') == [
+        'owner: there is no user ro\\x00ot on the managed host', 'group: there is no group wh\\x00eel on the managed host']
