@@ -605,9 +605,7 @@ log:
       sample: ['$ make test', 'ok  all 42 tests passed', 'Job succeeded']
 '''
 
-import inspect
 import os
-import shutil
 import time
 
 from ansible_collections.cicd.gitlab.plugins.module_utils._module import build_client, gitlab_argument_spec, run_module
@@ -654,28 +652,6 @@ def argument_spec():
         log_lines=dict(type='int'),
     )
     return spec
-
-
-def _into(download, handle, *args, **kwargs):
-    """Call a client download method so that it streams into ``handle`` (opened by _files.HostFiles).
-
-    Stand-in until the client takes a handle (``download(path, handle, ...)``): a client that still
-    takes a destination path downloads into a staging file beside the temporary one (named like
-    it, so a killed run's staging file is cleaned like any leftover), copied into ``handle``.
-    """
-    client_download = getattr(getattr(download, '__self__', None), 'download', None)
-    if client_download is None or 'handle' in inspect.signature(client_download).parameters:
-        return download(*args, handle, **kwargs)
-    kwargs.pop('size', None)
-    staging = handle.name[:-len(_files.TEMP_SUFFIX)] + '_staging' + _files.TEMP_SUFFIX
-    try:
-        info = download(*args, staging, **kwargs)
-        with open(staging, 'rb') as source:
-            shutil.copyfileobj(source, handle, 1024 * 1024)
-    finally:
-        if os.path.lexists(staging):
-            os.unlink(staging)
-    return info
 
 
 class JobTask:
@@ -1029,10 +1005,10 @@ class JobTask:
         p = self.params
         try:
             if p['artifact_path']:
-                return _into(self.client.download_artifact_file, handle, self.project, job['id'], p['artifact_path'],
-                             max_size=p['artifacts_max_size'])
-            return _into(self.client.download_artifacts, handle, self.project, job['id'], max_size=p['artifacts_max_size'],
-                         size=(job.get('artifacts_file') or {}).get('size'))
+                return self.client.download_artifact_file(self.project, job['id'], p['artifact_path'], handle,
+                                                          max_size=p['artifacts_max_size'])
+            return self.client.download_artifacts(self.project, job['id'], handle, max_size=p['artifacts_max_size'],
+                                                  size=(job.get('artifacts_file') or {}).get('size'))
         except GitLabNotFoundError:
             if p['artifact_path']:
                 self.fail('there is no file %s in the artifacts of %s' % (p['artifact_path'], logic.describe_job(job)), job=logic.public_job(job))
@@ -1084,7 +1060,7 @@ class JobTask:
                 self.note('would write the log of %s to %s' % (who, dest), changed=True)
                 return info
             return self.set_attributes(info)
-        info = self.replace_file(dest, lambda handle: _into(self.client.download_job_log, handle, self.project, job['id']))
+        info = self.replace_file(dest, lambda handle: self.client.download_job_log(self.project, job['id'], handle))
         if info.pop('replaced'):
             self.note('wrote the log of %s to %s' % (who, dest), changed=True)
         elif info['changed']:
@@ -1106,7 +1082,7 @@ def run(module):
 
 
 def main():
-    run_module(argument_spec(), run, input_errors=(logic.JobInputError,), supports_check_mode=True, add_file_common_args=True)
+    run_module(argument_spec(), run, supports_check_mode=True, add_file_common_args=True)
 
 
 if __name__ == '__main__':
