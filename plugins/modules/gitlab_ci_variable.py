@@ -78,7 +78,11 @@ options:
       - A masked value must be at least 8 characters long without whitespace, and with O(raw=false)
         contain only ASCII letters, digits and V(_), V(+), V(=), V(/), V(@), V(:), V(.), V(~), V(-).
       - For a hidden variable, O(value_update) decides whether the value is written again.
-    type: str
+      - "The value must be a string as written: a value YAML reads as something else is refused, naming
+        the key, before anything is sent. Unquoted V(true), V(yes) or V(no) are booleans, V(1.10) is the
+        number 1.1 and V(0755) the number 493, so quote them (C(value: \"1.10\")). A templated value must
+        be a string too (use C(| string) on a number)."
+    type: raw
   variable_type:
     description:
       - V(env_var) for an environment variable, V(file) for a file whose path is in the variable.
@@ -128,16 +132,19 @@ options:
       - Mutually exclusive with O(key) and the other single-variable options.
       - With O(purge=true) this is the complete list of variables to keep; an empty list then removes
         every variable at that level.
+      - "Each item is a dictionary with the fields below; the module checks the items itself, so an item
+        that is not a dictionary, lacks O(variables[].key), has an unknown field or a value of the wrong
+        type is refused with a message naming it (C(variables[2] (key FOO): ...)), and nothing is changed.
+        The values are never logged."
     type: list
-    elements: dict
+    elements: raw
     suboptions:
       key:
-        description: The key of the variable, see O(key).
+        description: The key of the variable, see O(key). Required.
         type: str
-        required: true
       value:
-        description: The value of the variable, see O(value).
-        type: str
+        description: The value of the variable, see O(value); a string (quote it in YAML).
+        type: raw
       variable_type:
         description: See O(variable_type).
         type: str
@@ -406,7 +413,7 @@ from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
 from ansible_collections.cicd.gitlab.plugins.module_utils import _variables as variables_logic
 
 VARIABLE_FIELDS = dict(
-    value=dict(type='str', no_log=True),
+    value=dict(type='raw', no_log=True),
     variable_type=dict(type='str', choices=['env_var', 'file']),
     protected=dict(type='bool'),
     masked=dict(type='bool'),
@@ -425,8 +432,9 @@ def argument_spec():
         group=dict(type='str'),
         instance=dict(type='bool'),
         key=dict(type='str', no_log=False),
-        variables=dict(type='list', elements='dict',
-                       options=dict(key=dict(type='str', required=True, no_log=False), **VARIABLE_FIELDS)),
+        # Items are checked by _variables.coerce_items (messages naming variables[N] and its key);
+        # their values are registered for no_log by value_secrets in main().
+        variables=dict(type='list', elements='raw'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         purge=dict(type='bool', default=False),
         value_update=dict(type='str', default='on_create', choices=['on_create', 'always']),
@@ -571,6 +579,7 @@ def main():
         mutually_exclusive=[('project', 'group'), ('key', 'variables')],
         required_one_of=[('project', 'group', 'instance'), ('key', 'variables')],
     )
+    module.no_log_values.update(variables_logic.value_secrets(module.params))
     try:
         module.exit_json(**run(module))
     except variables_logic.VariableInputError as err:

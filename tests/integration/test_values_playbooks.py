@@ -157,3 +157,63 @@ def test_log_lines_are_cleaned_of_colours_section_markers_and_long_lines(gitlab)
     assert lines[-1] == 'last line'
     text = json.dumps(lines)
     assert '\\u001b' not in text and 'section_' not in text and '\\r' not in text
+
+
+# ---- gitlab_ci_variable: typed values, malformed items, GitLab Free group purge ------------------
+
+VARIABLES = 'gitlab_ci_variable/declare.yml'
+DECLARE = 'Declare variables'
+
+TYPED = [
+    ({'test_key': 'VERSION', 'test_value': 1.10}, ['VERSION', 'float', 'quote the value']),
+    ({'test_key': 'ENABLED', 'test_value': True}, ['ENABLED', 'boolean', 'quote the value']),
+    ({'test_key': 'MODE', 'test_value': 493}, ['MODE', 'integer', 'quote the value']),
+    ({'test_variables': [{'key': 'A', 'value': 'typed-values-ok-1'}, {'key': 'B', 'value': 1.1}]},
+     ['variables[1]', 'B', 'float', 'quote the value']),
+    ({'test_variables': ['KEY=value']}, ['variables[0] must be a dictionary', 'NAME=VALUE string is not supported']),
+    ({'test_variables': [42]}, ['variables[0] must be a dictionary', 'integer']),
+    ({'test_variables': [{'value': 'typed-values-ok-1'}]}, ['variables[0]: key is required']),
+    ({'test_variables': [{'key': 'A', 'valeu': 'typed-values-ok-1'}]}, ['variables[0] (key A): unknown field(s) valeu']),
+]
+
+
+@pytest.mark.parametrize('extra, needles', TYPED, ids=['typed%02d' % i for i in range(len(TYPED))])
+def test_variable_values_and_items_are_checked_before_any_request(gitlab, extra, needles):
+    gitlab.secret('typed-values-ok-1')
+    gitlab.clear_journal()
+    run = gitlab.play(VARIABLES, dict({'test_project': 'acme/app'}, **extra), verbose=3)
+    failure = run.assert_failed().failure()
+    for needle in needles:
+        assert needle in failure['msg'], failure['msg']
+    assert "<class '" not in failure['msg']
+    assert gitlab.journal() == []
+
+
+def test_quoted_values_are_stored_as_written(gitlab):
+    run = gitlab.play(VARIABLES, {'test_project': 'acme/app', 'test_variables': [
+        {'key': 'VERSION', 'value': '1.10'}, {'key': 'MODE', 'value': '0755'}, {'key': 'ENABLED', 'value': 'yes'}]})
+    run.assert_ok()
+    response = gitlab.api('GET', 'projects/acme%2Fapp/variables', params={'per_page': 100})
+    stored = {v['key']: v['value'] for v in response.json()}
+    assert (stored['VERSION'], stored['MODE'], stored['ENABLED']) == ('1.10', '0755', 'yes')
+
+
+def test_free_group_purge_never_deletes_and_recreates(gitlab):
+    with open(DEFAULT_SEED, encoding='utf-8') as handle:
+        seed = yaml.safe_load(handle)
+    seed['license'] = 'free'
+    gitlab.fake.reset(seed)
+    gitlab.secret('free-tier-value-0001')
+    extra = {'test_group': 'acme/platform', 'test_purge': True,
+             'test_variables': [{'key': 'DEPLOY_TARGET', 'value': 'free-tier-value-0001', 'environment_scope': 'production'}]}
+    first = gitlab.play(VARIABLES, extra).assert_ok().task(DECLARE)
+    assert first['status'] == 'changed'
+    for dummy in range(2):
+        gitlab.clear_journal()
+        again = gitlab.play(VARIABLES, extra).assert_ok().task(DECLARE)
+        assert again['status'] == 'ok', again
+        assert not [e for e in gitlab.writes() if e['method'] == 'DELETE'], gitlab.writes()
+        assert [e for e in gitlab.writes() if e['status'] < 400] == []
+        assert again['result']['variables']['unchanged'] == [{'key': 'DEPLOY_TARGET', 'environment_scope': '*'}]
+    response = gitlab.api('GET', 'groups/acme%2Fplatform/variables')
+    assert [(v['key'], v['environment_scope']) for v in response.json()] == [('DEPLOY_TARGET', '*')]
