@@ -21,6 +21,11 @@ from __future__ import annotations
 
 import re
 
+try:  # the client's check, the last line of defence, is also the first (before any request)
+    from ansible_collections.cicd.gitlab.plugins.module_utils._client import path_segment_problem
+except ImportError:  # stand-in until the client has it
+    from ansible_collections.cicd.gitlab.plugins.module_utils._jobs import path_segment_problem
+
 LEVELS = ('project', 'group', 'instance')
 VARIABLE_TYPES = ('env_var', 'file')
 STATES = ('present', 'absent')
@@ -142,7 +147,13 @@ def resolve_level(params):
     if len(chosen) != 1:
         found = ', '.join(level for level, dummy in chosen) or 'none'
         raise VariableInputError(['exactly one of project, group or instance=true is required (found: %s)' % found])
-    return chosen[0]
+    level, owner = chosen[0]
+    if owner is not None:
+        # The owner becomes one URL path segment: no '..', no empty segment, no control character.
+        problem = path_segment_problem(level, str(owner))
+        if problem:
+            raise VariableInputError([problem])
+    return level, owner
 
 
 # Ansible's boolean spellings (ansible.module_utils.parsing.convert_bool), for list items, whose

@@ -52,6 +52,8 @@ options:
   project:
     description:
       - The project whose variables to manage, as a numeric id or a full path such as V(acme/app).
+        A path with V(.) or V(..) segments, an empty segment, a leading or trailing slash or a control
+        character is refused before any request.
       - Exactly one of O(project), O(group) or O(instance=true) is required.
     type: str
   group:
@@ -120,6 +122,12 @@ options:
         Part of the variable's identity. Defaults to V(*), all environments.
       - Group variables with a scope other than V(*) need GitLab Premium or Ultimate; other tiers store
         them under V(*), which the module reports with a warning.
+      - "On such a tier (GitLab Free) the variable asked for under a scope then exists under V(*), and
+        later runs manage that variable under V(*) (reported in RV(variables.unchanged) or
+        RV(variables.updated) with C(environment_scope: '*')) instead of failing. With O(purge=true) a
+        group variable under V(*) whose key is listed under another scope that does not exist is not
+        removed on that run, so that a purge never deletes and re-creates the same variable on every run;
+        with Premium or Ultimate the scoped variable is created and the next run removes the one under V(*)."
       - Not supported for instance variables.
     type: str
   description:
@@ -243,6 +251,10 @@ EXAMPLES = r'''
     variables:
       - key: APP_ENV
         value: staging
+      - key: APP_VERSION
+        value: "1.10"        # quoted: unquoted 1.10 is the number 1.1 and is refused
+      - key: FEATURE_FLAG
+        value: "yes"         # quoted: unquoted yes is a boolean
       - key: SENTRY_DSN
         value: "{{ sentry_dsn }}"
         masked: true

@@ -707,3 +707,20 @@ def test_update_keeps_the_full_after_state_for_a_create_fallback():
     attrs = v.create_attrs(entry['after'], 'project')
     assert attrs == {'key': 'FOO', 'value': SECRET2, 'variable_type': 'env_var', 'protected': True, 'masked': False,
                      'raw': False, 'description': 'x', 'environment_scope': '*'}
+
+
+@pytest.mark.parametrize('owner, expected', [
+    (dict(project='acme/../other'), "project must not contain '.' or '..'"),
+    (dict(project='/acme/app'), 'project must not start or end with a slash'),
+    (dict(project=None, group='acme//platform'), 'group must not contain an empty path segment'),
+    (dict(project=None, group='acme\n'), 'group contains a line break or control character'),
+])
+def test_owner_paths_are_checked_before_any_request(owner, expected):
+    with pytest.raises(v.VariableInputError) as info:
+        v.prepare(params(key='A', value=SECRET, **owner))
+    assert expected in info.value.message()
+
+
+def test_numeric_and_nested_owners_pass():
+    assert v.resolve_level(params(project='42')) == ('project', '42')
+    assert v.resolve_level(params(project=None, group='acme/sub.group')) == ('group', 'acme/sub.group')
