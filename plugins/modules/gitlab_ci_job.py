@@ -204,6 +204,8 @@ options:
   artifact_path:
     description:
       - The path of one file inside the artifacts archive, such as V(dist/app.tar.gz). Needs O(artifacts_dest).
+      - Written as it is in the archive; a path with V(.) or V(..) segments, a leading V(/), empty
+        segments, backslashes, percent-encoded characters or control characters is refused before any request.
     type: str
   artifacts_max_size:
     description:
