@@ -217,3 +217,17 @@ def test_free_group_purge_never_deletes_and_recreates(gitlab):
         assert again['result']['variables']['unchanged'] == [{'key': 'DEPLOY_TARGET', 'environment_scope': '*'}]
     response = gitlab.api('GET', 'groups/acme%2Fplatform/variables')
     assert [(v['key'], v['environment_scope']) for v in response.json()] == [('DEPLOY_TARGET', '*')]
+
+
+def _client_takes_variable_lists():
+    from ansible_collections.cicd.gitlab.plugins.modules import gitlab_ci_job  # pylint: disable=import-outside-toplevel
+    return gitlab_ci_job.CLIENT_TAKES_VARIABLE_LISTS
+
+
+@pytest.mark.skipif(not _client_takes_variable_lists(), reason='the client takes the normalised variable list only after the client work is merged')
+def test_a_file_variable_reaches_the_pipeline_as_a_file(gitlab):
+    result = ok(gitlab, {'test_state': 'run', 'test_ref': 'main', 'test_variables': {
+        'CONFIG': {'value': '{"replicas": 3}', 'variable_type': 'file'}, 'PLAIN': 'x'}})
+    variables = pipeline_variables(gitlab, result['pipeline']['id'])
+    assert variables['CONFIG']['variable_type'] == 'file' and variables['CONFIG']['value'] == '{"replicas": 3}'
+    assert variables['PLAIN']['variable_type'] == 'env_var'
