@@ -140,12 +140,12 @@ options:
       - Mutually exclusive with O(key) and the other single-variable options.
       - With O(purge=true) this is the complete list of variables to keep; an empty list then removes
         every variable at that level.
-      - "Each item is a dictionary with the fields below; the module checks the items itself, so an item
-        that is not a dictionary, lacks O(variables[].key), has an unknown field or a value of the wrong
-        type is refused with a message naming it (C(variables[2] (key FOO): ...)), and nothing is changed.
-        The values are never logged."
+      - "Each item is a dictionary with the fields below. An item that lacks O(variables[].key) or has a
+        value of the wrong type is refused with a message naming it (C(variables[2], variable FOO ...)),
+        and nothing is changed; Ansible itself refuses an item that is not a dictionary or has an unknown
+        field. The values are never logged."
     type: list
-    elements: raw
+    elements: dict
     suboptions:
       key:
         description: The key of the variable, see O(key). Required.
@@ -444,9 +444,10 @@ def argument_spec():
         group=dict(type='str'),
         instance=dict(type='bool'),
         key=dict(type='str', no_log=False),
-        # Items are checked by _variables.coerce_items (messages naming variables[N] and its key);
-        # their values are registered for no_log by value_secrets in main().
-        variables=dict(type='list', elements='raw'),
+        # Sub-options, so that Ansible knows every item's value is no_log before it validates anything
+        # (an argument error of any option would otherwise show the values in the invocation). key is
+        # not required here: prepare() names the item (variables[N]) that lacks it.
+        variables=dict(type='list', elements='dict', options=dict(key=dict(type='str', no_log=False), **VARIABLE_FIELDS)),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         purge=dict(type='bool', default=False),
         value_update=dict(type='str', default='on_create', choices=['on_create', 'always']),
@@ -591,7 +592,6 @@ def main():
         mutually_exclusive=[('project', 'group'), ('key', 'variables')],
         required_one_of=[('project', 'group', 'instance'), ('key', 'variables')],
     )
-    module.no_log_values.update(variables_logic.value_secrets(module.params))
     try:
         module.exit_json(**run(module))
     except variables_logic.VariableInputError as err:

@@ -324,7 +324,7 @@ def test_free_group_purge_never_deletes_and_recreates_on_later_runs(capsys):
 @pytest.mark.parametrize('value', [True, 1.1, 493, None])
 def test_a_typed_value_is_refused_before_any_request(capsys, value):
     client = MemoryClient()
-    items = [dict(key='VERSION', value=value)] if value is not None else ['VERSION=1']
+    items = [dict(key='VERSION', value=value)] if value is not None else [dict(value=SECRET)]
     result = run(capsys, client, variables=items)
     assert result['failed'] and client.calls == []
-    assert ('VERSION' in result['msg'] and 'quote the value' in result['msg']) or 'variables[0] must be a dictionary' in result['msg']
+    assert ('VERSION' in result['msg'] and 'quote the value' in result['msg']) or 'variables[0]: key is required' in result['msg']
