@@ -16,10 +16,8 @@ import os
 import re
 import time
 
-try:
-    from ansible_collections.cicd.gitlab.plugins.module_utils import _client
-except ImportError:  # pragma: no cover - the module_utils always ship together
-    _client = None
+from ansible_collections.cicd.gitlab.plugins.module_utils._client import artifact_path_problem, path_segment_problem
+from ansible_collections.cicd.gitlab.plugins.module_utils._errors import InputError
 
 # gitlab-api.md 6.1
 FINISHED = frozenset(('success', 'failed', 'canceled', 'skipped'))
@@ -46,16 +44,8 @@ PIPELINE_FIELDS = ('id', 'status', 'ref', 'sha', 'web_url', 'source', 'created_a
 _ARTIFACT_OPTIONS = ('artifacts_dest', 'keep_artifacts', 'log_dest', 'log_lines')
 
 
-class JobInputError(Exception):
+class JobInputError(InputError):
     """The options cannot be used; ``errors`` lists every problem (never a variable value)."""
-
-    def __init__(self, errors):
-        self.errors = list(errors)
-        super().__init__('; '.join(self.errors))
-
-    def message(self):
-        what = 'problem' if len(self.errors) == 1 else '%d problems' % len(self.errors)
-        return 'Nothing was done; %s with the options: %s' % (what, '; '.join(self.errors))
 
 
 # ---- validation ---------------------------------------------------------------------------
@@ -288,59 +278,6 @@ def _destination_problems(params, isdir):
 
 
 # ---- values that become part of a URL ------------------------------------------------------
-
-def _local_path_segment_problem(name, value):
-    """Stand-in for _client.path_segment_problem (the client's is used when it has one)."""
-    text = str(value)
-    if not text.strip():
-        return '%s cannot be empty' % name
-    if _CONTROL_RE.search(text):
-        return '%s contains a line break or control character' % name
-    if name in ('project', 'group'):
-        if text.startswith('/') or text.endswith('/'):
-            return '%s must not start or end with a slash' % name
-        parts = text.split('/')
-        if '' in parts:
-            return '%s must not contain an empty path segment (//)' % name
-        if '.' in parts or '..' in parts:
-            return "%s must not contain '.' or '..' path segments" % name
-    elif text in ('.', '..'):
-        return "%s cannot be '.' or '..'" % name
-    return None
-
-
-def _local_artifact_path_problem(value):
-    """Stand-in for _client.artifact_path_problem (the client's is used when it has one)."""
-    what = 'artifact_path must be a path inside the artifacts archive'
-    if not value or not value.strip():
-        return 'artifact_path cannot be empty'
-    if _CONTROL_RE.search(value):
-        return '%s: line breaks and control characters are not allowed' % what
-    if value.startswith('/'):
-        return '%s: it cannot start with /' % what
-    if '\\' in value:
-        return '%s: backslashes are not allowed' % what
-    if re.search(r'%[0-9A-Fa-f]{2}', value):
-        return '%s: percent-encoded characters (such as %%2F) are not allowed; write the path as it is in the archive' % what
-    parts = value.split('/')
-    if '..' in parts or '.' in parts:
-        return "%s: '.' and '..' segments are not allowed" % what
-    if '' in parts[:-1] or value.endswith('/'):
-        return '%s: empty segments (//) and a trailing / are not allowed' % what
-    return None
-
-
-def path_segment_problem(name, value):
-    """Why ``value`` of option ``name`` cannot be one URL path segment (or a project/group path), else None."""
-    check = getattr(_client, 'path_segment_problem', None) or _local_path_segment_problem
-    return check(name, value)
-
-
-def artifact_path_problem(value):
-    """Why ``value`` cannot be the path of a file in an artifacts archive, else None."""
-    check = getattr(_client, 'artifact_path_problem', None) or _local_artifact_path_problem
-    return check(value)
-
 
 def _url_value_problems(params):
     """Every value that ends up in a URL (path or query) is checked before any request.

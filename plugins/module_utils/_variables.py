@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import re
 
-try:  # the client's check, the last line of defence, is also the first (before any request)
-    from ansible_collections.cicd.gitlab.plugins.module_utils._client import path_segment_problem
-except ImportError:  # stand-in until the client has it
-    from ansible_collections.cicd.gitlab.plugins.module_utils._jobs import path_segment_problem
+# The client's check, its last line of defence, is also the first (before any request).
+from ansible_collections.cicd.gitlab.plugins.module_utils._client import path_segment_problem
+from ansible_collections.cicd.gitlab.plugins.module_utils._errors import InputError
 
 LEVELS = ('project', 'group', 'instance')
 VARIABLE_TYPES = ('env_var', 'file')
@@ -64,12 +63,8 @@ HIDDEN = '<hidden>'
 HIDDEN_WRITTEN = '<hidden, written>'
 
 
-class VariableInputError(Exception):
+class VariableInputError(InputError):
     """The options cannot be applied; ``errors`` lists every problem (never a value)."""
-
-    def __init__(self, errors):
-        self.errors = list(errors)
-        super().__init__('; '.join(self.errors))
 
     def message(self):
         """One sentence for fail_json that says nothing was written."""

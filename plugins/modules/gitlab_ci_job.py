@@ -612,9 +612,7 @@ import os
 import tempfile
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.cicd.gitlab.plugins.module_utils._module import build_client, fail_on_error, gitlab_argument_spec
+from ansible_collections.cicd.gitlab.plugins.module_utils._module import add_secret, build_client, gitlab_argument_spec, run_module
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
     GitLabError,
     GitLabNotFoundError,
@@ -626,10 +624,6 @@ from ansible_collections.cicd.gitlab.plugins.module_utils import _jobs as logic
 # Injectable for unit tests.
 SLEEP = time.sleep
 CLOCK = time.monotonic
-
-# Stand-in (see JobTask.client_variables): True once create_pipeline, trigger_pipeline and play_job
-# take the normalised list of variables; then this switch and the map conversion go.
-CLIENT_TAKES_VARIABLE_LISTS = False
 
 DONE_VERBS = {'cancel': 'canceled', 'play': 'played', 'erase': 'erased', 'retry': 'retried'}
 
@@ -714,20 +708,10 @@ class JobTask:
         # VALUE_SPECIFIED_IN_NO_LOG_PARAMETER or ********.
         for value in logic.secret_values(module.params):
             self.secrets.append(value)
-            module.no_log_values.add(value)
-
-    def client_variables(self, option):
-        """The option ``variables`` or ``job_variables`` as the client takes it.
-
-        The normalised list ``[{'key', 'value', 'variable_type'}]`` (logic.run_variables). Stand-in
-        until the client takes that list: while CLIENT_TAKES_VARIABLE_LISTS is False the
-        ``{KEY: VALUE}`` map of the older client is passed (validation has refused file variables
-        wherever GitLab does not take them).
-        """
-        items = logic.run_variables(self.params[option])
-        if items is None or CLIENT_TAKES_VARIABLE_LISTS:
-            return items
-        return dict((item['key'], item['value']) for item in items)
+            add_secret(module, value)
+        # The normalised lists the client takes: [{'key', 'value', 'variable_type'}].
+        self.variables = logic.run_variables(module.params['variables'])
+        self.job_variables = logic.run_variables(module.params['job_variables'])
 
     # ---- bookkeeping ----------------------------------------------------------------------------
 
@@ -791,10 +775,10 @@ class JobTask:
             return None
         try:
             if p['trigger_token']:
-                pipeline = self.client.trigger_pipeline(self.project, p['trigger_token'], p['ref'], variables=self.client_variables('variables'),
+                pipeline = self.client.trigger_pipeline(self.project, p['trigger_token'], p['ref'], variables=self.variables,
                                                         inputs=p['inputs'])
             else:
-                pipeline = self.client.create_pipeline(self.project, p['ref'], variables=self.client_variables('variables'), inputs=p['inputs'])
+                pipeline = self.client.create_pipeline(self.project, p['ref'], variables=self.variables, inputs=p['inputs'])
         except GitLabNotFoundError as err:
             if not p['trigger_token']:
                 raise
@@ -930,7 +914,7 @@ class JobTask:
 
     def do_play(self, job):
         try:
-            answer = self.client.play_job(self.project, job['id'], job_variables=self.client_variables('job_variables'))
+            answer = self.client.play_job(self.project, job['id'], job_variables=self.job_variables)
         except GitLabValidationError as err:
             self.fail('%s cannot be played: GitLab answered "%s" (it is %s); only manual or scheduled jobs can be played'
                       % (logic.describe_job(job), err.gitlab_message, job.get('status')), job=logic.public_job(job))
@@ -1049,9 +1033,11 @@ class JobTask:
     def download_artifacts(self, job, tmp):
         p = self.params
         try:
-            if p['artifact_path']:
-                return self.client.download_artifact_file(self.project, job['id'], p['artifact_path'], tmp, max_size=p['artifacts_max_size'])
-            return self.client.download_artifacts(self.project, job['id'], tmp, max_size=p['artifacts_max_size'])
+            with open(tmp, 'w+b') as handle:
+                if p['artifact_path']:
+                    return self.client.download_artifact_file(self.project, job['id'], p['artifact_path'], handle, max_size=p['artifacts_max_size'])
+                return self.client.download_artifacts(self.project, job['id'], handle, max_size=p['artifacts_max_size'],
+                                                      size=(job.get('artifacts_file') or {}).get('size'))
         except GitLabNotFoundError:
             if p['artifact_path']:
                 self.fail('there is no file %s in the artifacts of %s' % (p['artifact_path'], logic.describe_job(job)), job=logic.public_job(job))
@@ -1101,25 +1087,32 @@ class JobTask:
             if not same:
                 self.note('would write the log of %s to %s' % (who, dest), changed=True)
         else:
-            info = self.replace_file(dest, lambda tmp: self.client.download_job_log(self.project, job['id'], tmp))
+            def fetch(tmp):
+                with open(tmp, 'wb') as handle:
+                    return self.client.download_job_log(self.project, job['id'], handle)
+            info = self.replace_file(dest, fetch)
             if info['changed']:
                 self.note('wrote the log of %s to %s' % (who, dest), changed=True)
         return self.set_attributes(info)
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, add_file_common_args=True)
-    module.no_log_values.update(logic.secret_values(module.params))   # masked even when the options are refused
+def run(module):
+    """Validate every option before the first request, then carry out the task."""
+    for value in logic.secret_values(module.params):   # masked even when the options are refused
+        add_secret(module, value)
     problems = logic.validate_params(module.params)
     if problems:
-        module.fail_json(msg=logic.JobInputError(problems).message(), errors=problems)
-    client = build_client(module)
-    task = JobTask(module, client)
+        raise logic.JobInputError(problems)
+    task = JobTask(module, build_client(module))
     try:
-        result = task.run()
+        return task.run()
     except GitLabError as err:
-        fail_on_error(module, err, **task.partial())
-    module.exit_json(**result)
+        err.result = task.partial()
+        raise
+
+
+def main():
+    run_module(argument_spec(), run, supports_check_mode=True, add_file_common_args=True)
 
 
 if __name__ == '__main__':

@@ -274,9 +274,7 @@ token_available:
   sample: true
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.cicd.gitlab.plugins.module_utils._module import build_client, fail_on_error, gitlab_argument_spec
+from ansible_collections.cicd.gitlab.plugins.module_utils._module import build_client, gitlab_argument_spec, run_module
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import GitLabError, GitLabNotFoundError, GitLabPermissionError
 from ansible_collections.cicd.gitlab.plugins.module_utils import _triggers as triggers_logic
 
@@ -356,13 +354,7 @@ def run(module):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        module.exit_json(**run(module))
-    except triggers_logic.TriggerInputError as err:
-        module.fail_json(msg=err.message(), errors=err.errors)
-    except GitLabError as err:
-        fail_on_error(module, err)
+    run_module(argument_spec(), run, supports_check_mode=True)
 
 
 if __name__ == '__main__':

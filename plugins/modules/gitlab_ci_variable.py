@@ -411,9 +411,7 @@ variables:
       sample: [{key: SENTRY_DSN, environment_scope: '*'}]
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.cicd.gitlab.plugins.module_utils._module import build_client, fail_on_error, gitlab_argument_spec
+from ansible_collections.cicd.gitlab.plugins.module_utils._module import build_client, fail_on_error, gitlab_argument_spec, run_module
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
     GitLabError,
     GitLabNotFoundError,
@@ -586,18 +584,12 @@ def run(module):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
+    run_module(
+        argument_spec(), run,
         supports_check_mode=True,
         mutually_exclusive=[('project', 'group'), ('key', 'variables')],
         required_one_of=[('project', 'group', 'instance'), ('key', 'variables')],
     )
-    try:
-        module.exit_json(**run(module))
-    except variables_logic.VariableInputError as err:
-        module.fail_json(msg=err.message(), errors=err.errors)
-    except GitLabError as err:
-        fail_on_error(module, err)
 
 
 if __name__ == '__main__':

@@ -488,22 +488,23 @@ def test_only_values_marked_secret_are_secrets():
 # ---- values that become part of a URL ----------------------------------------------------------------
 
 URL_ROWS = [
-    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='../../variables'), "artifact_path must be a path inside the artifacts archive: '.' and '..'"),
-    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='dist/../../x'), "'..' segments are not allowed"),
-    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='./dist'), "'.' and '..' segments"),
-    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='/etc/passwd'), 'cannot start with /'),
+    # the messages are the client's (path_segment_problem, artifact_path_problem): the same check before any request
+    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='../../variables'), 'artifact_path "../../variables" has a "." or ".." segment'),
+    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='dist/../../x'), 'has a "." or ".." segment'),
+    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='./dist'), 'has a "." or ".." segment'),
+    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='/etc/passwd'), 'starts with "/"'),
     (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='dist%2F..%2Fx'), 'percent-encoded'),
     (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='dist%2e%2e'), 'percent-encoded'),
     (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='dist\\..\\x'), 'backslash'),
-    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='dist//app'), 'empty segments'),
-    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='dist/app\n'), 'control characters'),
-    (dict(project='acme/../x', job_id=12), "project must not contain '.' or '..'"),
-    (dict(project='/acme/app', job_id=12), 'project must not start or end with a slash'),
-    (dict(project='acme//app', job_id=12), 'project must not contain an empty path segment'),
-    (dict(project='acme/app\n', job_id=12), 'project contains a line break or control character'),
+    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='dist//app'), 'empty segment'),
+    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='dist/app\n'), 'control character'),
+    (dict(project='acme/../x', job_id=12), 'project "acme/../x" has a "." or ".." segment'),
+    (dict(project='/acme/app', job_id=12), 'cannot start or end with "/"'),
+    (dict(project='acme//app', job_id=12), 'project "acme//app" has an empty segment'),
+    (dict(project='acme/app\n', job_id=12), 'project contains a control character'),
     (dict(name='build\r', ref='main'), 'name contains a line break or control character'),
     (dict(name='build', ref='main\x00'), 'ref contains a line break or control character'),
-    (dict(name='build', ref='..'), "ref cannot be '.' or '..'"),
+    (dict(name='build', ref='..'), 'ref cannot be ".."'),
 ]
 
 

@@ -710,10 +710,10 @@ def test_update_keeps_the_full_after_state_for_a_create_fallback():
 
 
 @pytest.mark.parametrize('owner, expected', [
-    (dict(project='acme/../other'), "project must not contain '.' or '..'"),
-    (dict(project='/acme/app'), 'project must not start or end with a slash'),
-    (dict(project=None, group='acme//platform'), 'group must not contain an empty path segment'),
-    (dict(project=None, group='acme\n'), 'group contains a line break or control character'),
+    (dict(project='acme/../other'), 'project "acme/../other" has a "." or ".." segment'),
+    (dict(project='/acme/app'), 'cannot start or end with "/"'),
+    (dict(project=None, group='acme//platform'), 'group "acme//platform" has an empty segment'),
+    (dict(project=None, group='acme\n'), 'group contains a control character'),
 ])
 def test_owner_paths_are_checked_before_any_request(owner, expected):
     with pytest.raises(v.VariableInputError) as info:
