@@ -10,6 +10,7 @@ validate-modules keeps the two in step. Private to the collection.
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
@@ -93,7 +94,17 @@ def build_client(module):
         value = module.params.get(name) if name == 'api_token' else os.environ.get(name)
         if value and (name == 'api_token' or module.params['api_token_type'] == 'job'):
             module.no_log_values.update(secret_forms(value))
+    # A password written into api_url (user:password@host, which the client refuses) is a secret too:
+    # Ansible prints the options back at -vvv.
+    add_secret(module, _url_password(module.params.get('api_url')))
     return client_from_options(module.params, secrets=task_secrets(module))
+
+
+def _url_password(url):
+    try:
+        return urlsplit(url or '').password
+    except ValueError:  # not a URL at all; the client says so
+        return None
 
 
 def task_secrets(module):

@@ -153,3 +153,13 @@ def test_a_client_input_error_is_a_clear_failure(capsys):
 def test_success_exits_with_the_result(capsys):
     answer = run(lambda module: {'changed': True, 'value': 3}, {'api_url': 'https://gitlab.example.com'}, capsys)
     assert answer['changed'] is True and answer['value'] == 3 and not answer.get('failed')
+
+
+def test_a_password_in_api_url_is_refused_and_never_shown(capsys):
+    def builds(module):
+        _module.build_client(module)
+        return {'changed': False}
+
+    answer = run(builds, {'api_url': 'https://deploy:hunter2-pw@gitlab.example.com', 'api_token': TOKEN}, capsys)
+    assert 'user name or password' in answer['msg']
+    assert 'hunter2-pw' not in json.dumps(answer)
