@@ -140,12 +140,12 @@ options:
       - Mutually exclusive with O(key) and the other single-variable options.
       - With O(purge=true) this is the complete list of variables to keep; an empty list then removes
         every variable at that level.
-      - "Each item is a dictionary with the fields below. An item that lacks O(variables[].key) or has a
-        value of the wrong type is refused with a message naming it (C(variables[2], variable FOO ...)),
-        and nothing is changed; Ansible itself refuses an item that is not a dictionary or has an unknown
-        field. The values are never logged."
+      - "Each item is a dictionary with the fields below; the module checks the items itself, so an item
+        that is not a dictionary, lacks O(variables[].key), has an unknown field or a value of the wrong
+        type is refused with a message naming it (C(variables[2] (key FOO): ...)), and nothing is changed.
+        The values are never logged."
     type: list
-    elements: dict
+    elements: raw
     suboptions:
       key:
         description: The key of the variable, see O(key). Required.
@@ -411,7 +411,7 @@ variables:
       sample: [{key: SENTRY_DSN, environment_scope: '*'}]
 '''
 
-from ansible_collections.cicd.gitlab.plugins.module_utils._module import build_client, fail_on_error, gitlab_argument_spec, run_module
+from ansible_collections.cicd.gitlab.plugins.module_utils._module import add_secret, build_client, fail_on_error, gitlab_argument_spec, run_module
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
     GitLabError,
     GitLabNotFoundError,
@@ -442,10 +442,11 @@ def argument_spec():
         group=dict(type='str'),
         instance=dict(type='bool'),
         key=dict(type='str', no_log=False),
-        # Sub-options, so that Ansible knows every item's value is no_log before it validates anything
-        # (an argument error of any option would otherwise show the values in the invocation). key is
-        # not required here: prepare() names the item (variables[N]) that lacks it.
-        variables=dict(type='list', elements='dict', options=dict(key=dict(type='str', no_log=False), **VARIABLE_FIELDS)),
+        # Raw items, checked by _variables.prepare() (messages naming variables[N]). Not sub-options:
+        # ansible-core computes the no_log values of every option in one pass that stops at the first
+        # item that is not a dict, so an item such as 5 left api_token itself unmasked. The items'
+        # values are registered as secrets (value_secrets) at the start of run().
+        variables=dict(type='list', elements='raw'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         purge=dict(type='bool', default=False),
         value_update=dict(type='str', default='on_create', choices=['on_create', 'always']),
@@ -570,6 +571,8 @@ class Applier:
 def run(module):
     """Validate everything, list once, plan, apply unless in check mode; return the result."""
     params = module.params
+    for value in variables_logic.value_secrets(params):   # the items of variables are raw: not no_log by themselves
+        add_secret(module, value)
     level, owner, desired = variables_logic.prepare(params)
     client = build_client(module)
     current = variables_logic.normalize_current(client.list_variables(level, owner), level)
