@@ -13,9 +13,11 @@ Private to the collection: the API of this file may change without notice.
 from __future__ import annotations
 
 import os
+import re
 import time
 
 from ansible_collections.cicd.gitlab.plugins.module_utils import _files
+from ansible_collections.cicd.gitlab.plugins.module_utils._client import artifact_path_problem, path_segment_problem
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import InputError
 
 # gitlab-api.md 6.1
@@ -54,20 +56,114 @@ def _given(params, name):
     return value not in (None, '') and value is not False
 
 
+# A value of ``variables`` / ``job_variables``: a string, or this dict (stream VALUES' option shape).
+RUN_VARIABLE_FIELDS = ('value', 'secret', 'variable_type')
+RUN_VARIABLE_TYPES = ('env_var', 'file')
+# Ci::HasVariable (app/models/concerns/ci/has_variable.rb): key format and length.
+VARIABLE_KEY_RE = re.compile(r'[a-zA-Z0-9_]+')
+VARIABLE_KEY_MAX = 255
+_CONTROL_RE = re.compile(r'[\x00-\x1f\x7f]')
+
+
+def _shown_key(key):
+    text = repr(key) if _CONTROL_RE.search(key) else key
+    return text if len(text) <= 60 else text[:60] + '...'
+
+
+def _check_variable_value(name, key, value, problems):
+    """One value of ``name``: a string, or ``{value, secret, variable_type}``; never echoes the value."""
+    where = '%s: the value of %s' % (name, key)
+    if isinstance(value, str):
+        return
+    if not isinstance(value, dict):
+        problems.append('%s must be a string (quote it in YAML); got a %s' % (where, _type_name(value)))
+        return
+    unknown = sorted(str(field) for field in value if field not in RUN_VARIABLE_FIELDS)
+    if unknown:
+        problems.append('%s: unknown field(s) %s; a value is a string or a dictionary with value, secret and variable_type'
+                        % (name + ' ' + key, ', '.join(unknown)))
+    if 'value' not in value:
+        problems.append('%s %s: value is required in the dictionary form' % (name, key))
+    elif not isinstance(value['value'], str):
+        problems.append('%s must be a string (quote it in YAML); got a %s' % (where, _type_name(value['value'])))
+    if value.get('secret') is not None and not isinstance(value['secret'], bool):
+        problems.append('%s %s: secret must be true or false' % (name, key))
+    if value.get('variable_type') is not None and value['variable_type'] not in RUN_VARIABLE_TYPES:
+        problems.append('%s %s: variable_type must be one of %s' % (name, key, ', '.join(RUN_VARIABLE_TYPES)))
+
+
 def _check_string_map(params, name, problems):
-    """``name`` must be a map of string keys to string values; messages name keys, never values."""
+    """``name`` must map variable keys to values (see _check_variable_value); messages name keys, never values."""
     value = params.get(name)
     if value is None:
         return
     if not isinstance(value, dict):
-        problems.append('%s must be a dictionary of names to string values' % name)
+        problems.append('%s must be a dictionary of names to values (a string, or a dictionary with value, secret '
+                        'and variable_type); got a %s' % (name, _type_name(value)))
         return
     for key in sorted(value, key=str):
         if not isinstance(key, str) or not key.strip():
             problems.append('%s: every name must be a non-empty string' % name)
-        elif not isinstance(value[key], str):
-            problems.append('%s: the value of %s must be a string (quote it in YAML); got a %s'
-                            % (name, key, _type_name(value[key])))
+            continue
+        if len(key) > VARIABLE_KEY_MAX:
+            problems.append('%s: the name %s is longer than %d characters' % (name, _shown_key(key), VARIABLE_KEY_MAX))
+        elif not VARIABLE_KEY_RE.fullmatch(key):
+            problems.append("%s: the name %s may contain only ASCII letters, digits and '_'" % (name, _shown_key(key)))
+        _check_variable_value(name, _shown_key(key), value[key], problems)
+    if name == 'job_variables' or _given(params, 'trigger_token'):
+        files = sorted(key for key, item in value.items() if isinstance(key, str) and isinstance(item, dict)
+                       and item.get('variable_type') == 'file')
+        if files:
+            # GitLab: POST /jobs/:job_id/play takes job_variables_attributes with key and value only
+            # (lib/api/ci/jobs.rb); POST /trigger/pipeline takes variables as a key => value hash
+            # (lib/api/ci/triggers.rb). Only POST /projects/:id/pipeline takes variable_type.
+            where = ('GitLab plays a job with plain (env_var) variables only' if name == 'job_variables'
+                     else 'GitLab\'s trigger endpoint takes plain (env_var) variables only; start the pipeline without trigger_token '
+                          '(with the API token) to pass file variables')
+            problems.append('%s %s: variable_type file is not supported here: %s' % (name, ', '.join(_shown_key(k) for k in files), where))
+
+
+def run_variables(value):
+    """Normalise a validated ``variables`` / ``job_variables`` option into the list the client takes.
+
+    ``{'KEY': 'v', 'F': {'value': 'x', 'variable_type': 'file', 'secret': True}}`` ->
+    ``[{'key': 'F', 'value': 'x', 'variable_type': 'file'}, {'key': 'KEY', 'value': 'v', 'variable_type': 'env_var'}]``
+    (sorted by key); None or an empty dict -> None.
+    """
+    if not value:
+        return None
+    result = []
+    for key in sorted(value):
+        item = value[key]
+        if isinstance(item, dict):
+            result.append({'key': key, 'value': item['value'], 'variable_type': item.get('variable_type') or 'env_var'})
+        else:
+            result.append({'key': key, 'value': item, 'variable_type': 'env_var'})
+    return result
+
+
+def secret_values(params):
+    """The values marked ``secret: true`` in ``variables`` and ``job_variables`` (only those are secrets).
+
+    Called before validation too, so that a secret is masked even when the options are refused: a
+    value of the wrong type is taken in its text form (and each item of a list).
+    """
+    found = []
+    for name in ('variables', 'job_variables'):
+        value = params.get(name)
+        if not isinstance(value, dict):
+            continue
+        for item in value.values():
+            if not isinstance(item, dict) or item.get('secret') not in (True, 'true', 'yes', 'True'):
+                continue
+            raw = item.get('value')
+            for one in (raw if isinstance(raw, (list, tuple)) else [raw]):
+                if one is None or isinstance(one, (dict, list, tuple)):
+                    continue
+                text = one if isinstance(one, str) else str(one)
+                if text:
+                    found.append(text)
+    return found
 
 
 def _type_name(value):
@@ -170,6 +266,39 @@ def _destination_problems(params, isdir):
     return _files.destination_problems(params, host=host)
 
 
+# ---- values that become part of a URL ------------------------------------------------------
+
+def _url_value_problems(params):
+    """Every value that ends up in a URL (path or query) is checked before any request.
+
+    project becomes a path segment; ref and name are query parameters or body fields, but a line
+    break or control character in them is never what was meant; artifact_path becomes the tail of
+    the URL path, so it must stay inside the archive (requests would resolve '..' before GitLab
+    sees it and call another endpoint with the token).
+    """
+    problems = []
+    project = params.get('project')
+    if project is not None and str(project).strip():
+        problem = path_segment_problem('project', str(project))
+        if problem:
+            problems.append(problem)
+    for option in ('ref', 'name'):
+        value = params.get(option)
+        if isinstance(value, str) and value.strip() and _CONTROL_RE.search(value):
+            problems.append('%s contains a line break or control character' % option)
+    ref = params.get('ref')
+    if isinstance(ref, str) and ref.strip() and not _CONTROL_RE.search(ref):
+        problem = path_segment_problem('ref', ref)
+        if problem:
+            problems.append(problem)
+    artifact_path = params.get('artifact_path')
+    if artifact_path is not None and artifact_path.strip('/ '):
+        problem = artifact_path_problem(artifact_path)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
 def validate_params(params, isdir=os.path.isdir):
     """Every problem with the options that can be found without GitLab, as a list of sentences.
 
@@ -185,6 +314,7 @@ def validate_params(params, isdir=os.path.isdir):
         _check_string_map(params, name, problems)
     if params.get('inputs') is not None and not isinstance(params['inputs'], dict):
         problems.append('inputs must be a dictionary')
+    problems.extend(_url_value_problems(params))
     problems.extend(_destination_problems(params, isdir))
     return problems
 
@@ -396,6 +526,55 @@ def timeout_message(what, status, elapsed, timeout):
     """A wait that ran out: what was waited for and what was seen last."""
     return ('timed out after %.1f s (wait_timeout=%s) waiting for %s; last seen status: %s'
             % (elapsed, timeout, what, status))
+
+
+# ---- log text ---------------------------------------------------------------------------------
+
+MAX_LOG_LINE = 1000
+# ANSI escape sequences: CSI (colours, cursor, erase: ESC [ ... final byte, or the one-byte CSI),
+# OSC (ESC ] ... ended by BEL or ESC backslash), character set selections (ESC ( B) and the other
+# two-byte escapes (ESC and one byte); a lone ESC goes too.
+_ANSI_RE = re.compile(r'\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]+[0-~]|\x1b[0-~]?')
+# GitLab's collapsible section markers, once the escapes are gone:
+# section_start:UNIX_TIMESTAMP:SECTION_NAME[options]\r (then the header text) and
+# section_end:UNIX_TIMESTAMP:SECTION_NAME\r. https://docs.gitlab.com/ci/jobs/job_logs/#custom-collapsible-sections
+_SECTION_RE = re.compile(r'section_(?:start|end):\d+:[^\s\[\r]*(?:\[[^\]\r\n]*\])?\r?')
+# What remains of other control characters (tab is kept).
+_LOG_CONTROL_RE = re.compile(r'[\x00-\x08\x0b-\x1f\x7f]')
+
+
+def clean_log_line(line, max_line=MAX_LOG_LINE):
+    """One log line as a terminal would show it, or None when it held only section markers.
+
+    Strips ANSI escape sequences and GitLab's section markers; carriage-return progress keeps only
+    what was written after the last ``\\r`` (a trailing ``\\r`` is ignored); other control
+    characters go; a line longer than ``max_line`` characters is cut and says how much was left out.
+    """
+    if isinstance(line, bytes):
+        line = line.decode('utf-8', 'replace')
+    original = line
+    line = _ANSI_RE.sub('', line)
+    line, markers = _SECTION_RE.subn('', line)
+    line = line.rstrip('\r\n')
+    if '\r' in line:
+        line = line.rsplit('\r', 1)[1]
+    line = _LOG_CONTROL_RE.sub('', line)
+    if markers and not line.strip() and original.strip():
+        return None
+    if max_line is not None and len(line) > max_line:
+        line = '%s [... %d more characters]' % (line[:max_line], len(line) - max_line)
+    return line
+
+
+def clean_log_lines(lines, max_line=MAX_LOG_LINE):
+    """Job log lines fit for a result or a message: see clean_log_line; lines of markers only are dropped.
+
+    ``lines`` None stays None.
+    """
+    if lines is None:
+        return None
+    cleaned = (clean_log_line(line, max_line) for line in lines)
+    return [line for line in cleaned if line is not None]
 
 
 # ---- artifact records -------------------------------------------------------------------------

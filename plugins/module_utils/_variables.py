@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 
+# The client's check, its last line of defence, is also the first (before any request).
+from ansible_collections.cicd.gitlab.plugins.module_utils._client import path_segment_problem
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import InputError
 
 LEVELS = ('project', 'group', 'instance')
@@ -99,6 +101,33 @@ def public_identity(ident):
     return {'key': key, 'environment_scope': scope}
 
 
+def value_secrets(params):
+    """Every value given in ``params`` (top level and list items), as text, for no_log masking.
+
+    The items of ``variables`` are checked by this module rather than by Ansible's sub-options, so
+    their values are registered here; a value of the wrong type is taken in its text form.
+    """
+    found = []
+    candidates = [params.get('value')]
+    items = params.get('variables')
+    if isinstance(items, str):
+        candidates.append(items)   # a KEY=value string where the list should be
+    elif isinstance(items, (list, tuple)):
+        for item in items:
+            if isinstance(item, dict):
+                # the value, and whatever sits under a misspelt field (it may be the value)
+                candidates.extend(item[field] for field in item if field == 'value' or field not in VARIABLE_OPTIONS)
+            else:
+                candidates.append(item)   # a KEY=value string, or anything else that is not an item
+    for value in candidates:
+        if value is None or isinstance(value, (bool, dict, list, tuple)):
+            continue
+        text = value if isinstance(value, str) else str(value)
+        if text:
+            found.append(text)
+    return found
+
+
 # ---- options -> desired set -----------------------------------------------------------------
 
 def resolve_level(params):
@@ -113,7 +142,97 @@ def resolve_level(params):
     if len(chosen) != 1:
         found = ', '.join(level for level, dummy in chosen) or 'none'
         raise VariableInputError(['exactly one of project, group or instance=true is required (found: %s)' % found])
-    return chosen[0]
+    level, owner = chosen[0]
+    if owner is not None:
+        # The owner becomes one URL path segment: no '..', no empty segment, no control character.
+        problem = path_segment_problem(level, str(owner))
+        if problem:
+            raise VariableInputError([problem])
+    return level, owner
+
+
+# Ansible's boolean spellings (ansible.module_utils.parsing.convert_bool), for list items, whose
+# fields the module checks itself so that a malformed item gets a message naming it.
+_BOOL_TRUE = frozenset(('y', 'yes', 'on', '1', 'true', 't'))
+_BOOL_FALSE = frozenset(('n', 'no', 'off', '0', 'false', 'f'))
+_STR_FIELDS = ('key', 'variable_type', 'environment_scope', 'description')
+
+
+def type_name(value):
+    """How a message names the YAML type of a value (never the value itself)."""
+    if isinstance(value, bool):
+        return 'a boolean'
+    if isinstance(value, int):
+        return 'an integer'
+    if isinstance(value, float):
+        return 'a float'
+    if value is None:
+        return 'null (an empty value)'
+    if isinstance(value, (list, tuple)):
+        return 'a list'
+    if isinstance(value, dict):
+        return 'a dictionary'
+    if isinstance(value, str):
+        return 'a string'
+    return 'a %s' % type(value).__name__
+
+
+def value_type_problem(value):
+    """Why ``value`` is not usable as a variable value, or None: it must be a string as written.
+
+    YAML types unquoted scalars (``true``/``yes`` -> boolean, ``1.10`` -> float 1.1, ``0755`` ->
+    integer 493), so the text GitLab would store is not what was written: refuse, never convert.
+    """
+    if isinstance(value, str):
+        return None
+    return ('value must be a string, but YAML read it as %s, so GitLab would not get the text as written '
+            '(unquoted numbers, yes/no/true/false and numbers with leading zeros change); quote the value in YAML'
+            % type_name(value))
+
+
+def _coerce_item(item, where):
+    """Check one raw item of ``variables``; return ``(entry or None, errors)`` (messages never show a value).
+
+    Booleans accept Ansible's spellings (yes/no, true/false, on/off, 1/0) and the text fields accept
+    numbers as Ansible's ``str`` type did; ``value`` must already be a string (see value_type_problem).
+    """
+    if not isinstance(item, dict):
+        hint = ' (a NAME=VALUE string is not supported; write the key and value fields)' if isinstance(item, str) else ''
+        return None, ['%s must be a dictionary with key, value and the other variable fields; got %s%s'
+                      % (where, type_name(item), hint)]
+    key = item.get('key')
+    name = '%s (key %s)' % (where, key) if isinstance(key, str) and KEY_RE.fullmatch(key or '') else where
+    errors = []
+    unknown = sorted(str(field) for field in item if field not in VARIABLE_OPTIONS)
+    if unknown:
+        errors.append('%s: unknown field(s) %s; the fields of a variable are %s' % (name, ', '.join(unknown), ', '.join(VARIABLE_OPTIONS)))
+    entry = dict(item)
+    for field in BOOL_FIELDS:
+        raw = item.get(field)
+        if isinstance(raw, str) and raw.lower() in _BOOL_TRUE | _BOOL_FALSE:
+            entry[field] = raw.lower() in _BOOL_TRUE
+        elif isinstance(raw, int) and not isinstance(raw, bool) and raw in (0, 1):
+            entry[field] = bool(raw)
+    for field in _STR_FIELDS:
+        raw = item.get(field)
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            entry[field] = str(raw)
+    return entry, errors
+
+
+def coerce_items(params):
+    """The items of ``variables`` checked and converted: ``(items, errors)``; items that are not dicts are left out."""
+    raw = params.get('variables')
+    if raw is None:
+        return None, []
+    if not isinstance(raw, (list, tuple)):
+        return [], ['variables must be a list of dictionaries (one per variable, with key, value, ...); got %s' % type_name(raw)]
+    items, errors = [], []
+    for index, item in enumerate(raw):
+        entry, problems = _coerce_item(item, 'variables[%d]' % index)
+        errors.extend(problems)
+        items.append((entry, 'variables[%d]' % index))
+    return items, errors
 
 
 def normalize_desired(params, level):
@@ -124,8 +243,8 @@ def normalize_desired(params, level):
     validate() reports). ``_where`` names a list item in messages (``variables[2]``).
     """
     if params.get('variables') is not None:
-        raw_items = [(item if isinstance(item, dict) else {'key': item}, 'variables[%d]' % index)
-                     for index, item in enumerate(params['variables'])]
+        items, dummy = coerce_items(params)
+        raw_items = [(item, where) for item, where in items if item is not None]
     elif params.get('key') is not None:
         raw_items = [(params, None)]
     else:
@@ -234,8 +353,9 @@ def validate_item(entry, level, state):
         errors.append('%s: hidden=true needs masked=true (a hidden variable is always masked); drop masked or set it to true' % name)
     value = entry.get('value')
     if value is not None:
-        if not isinstance(value, str):
-            errors.append('%s: value must be a string' % name)
+        problem = value_type_problem(value)
+        if problem:
+            errors.append('%s: %s' % (name, problem))
         else:
             if level == 'instance' and len(value) > INSTANCE_VALUE_MAX:
                 errors.append('%s: value is longer than %d characters, the limit for instance variables' % (name, INSTANCE_VALUE_MAX))
@@ -280,6 +400,7 @@ def prepare(params):
         errors.extend(err.errors)
         level, owner = 'project', None  # keep validating the variables
     errors.extend(validate_options(params))
+    errors.extend(coerce_items(params)[1])
     desired = normalize_desired(params, level)
     errors.extend(validate(desired, level, params.get('state', 'present')))
     if errors:
@@ -343,6 +464,10 @@ class Plan:
         self.replacements = []
         self.deletes = []
         self.unchanged = []
+        # Group variables under '*' that purge does not delete because a create of the same key in
+        # another scope may be stored under '*' (GitLab Free); ``{'id', 'for'}``. See free_scope_hold().
+        self.held = []
+        self.warnings = []
 
     @property
     def changed(self):
@@ -503,12 +628,53 @@ def plan(current, desired, level, state='present', purge=False, value_update='on
             continue
         result.add(kind, item)
     if purge and state == 'present':
+        held = free_scope_hold(current, desired, level)
         for ident in current:
-            if ident not in wanted:
-                result.add('deletes', {'id': ident, 'before': current[ident], 'after': None})
+            if ident in wanted:
+                continue
+            if ident in held:
+                result.held.append({'id': ident, 'for': held[ident]})
+                result.warnings.append(held_warning(ident, held[ident]))
+                continue
+            result.add('deletes', {'id': ident, 'before': current[ident], 'after': None})
     if errors:
         raise VariableInputError(errors)
     return result.sort()
+
+
+def free_scope_hold(current, desired, level):
+    """``{(key, '*'): (key, scope)}``: group variables under ``*`` that a purge must not delete.
+
+    GitLab Free stores a group variable under ``*`` whatever environment_scope is sent (group
+    environment scopes are the licensed feature ``group_scoped_ci_variables``; without it the API
+    creates the variable with scope ``*`` and ignores a scope change on update: GitLab's
+    ee/spec/requests/api/group_variables_spec.rb). So after a first run that asked for
+    ``(KEY, production)``, GitLab holds ``(KEY, *)``; purging it as "not listed" and creating
+    ``(KEY, production)`` again would delete and re-create the variable on every run. A ``(KEY, *)``
+    that is not listed while ``(KEY, other scope)`` is listed but missing is therefore kept; the
+    create then tells: on Free it meets ``(KEY, *)`` ("has already been taken") and the module
+    manages ``(KEY, *)`` (plan_after_taken); with scopes it succeeds, and the next run purges ``(KEY, *)``.
+    """
+    if level != 'group':
+        return {}
+    held = {}
+    for entry in desired:
+        key, scope = identity(entry)
+        star = (key, DEFAULT_SCOPE)
+        if scope != DEFAULT_SCOPE and (key, scope) not in current and star in current:
+            wanted_star = any(identity(other) == star for other in desired)
+            if not wanted_star and star not in held:
+                held[star] = (key, scope)
+    return held
+
+
+def held_warning(star, requested):
+    """The warning for a group variable under ``*`` that purge keeps (see free_scope_hold)."""
+    return ("purge kept group variable %s (environment_scope *) although it is not listed, because %s is listed but "
+            "does not exist: on GitLab Free, group variables cannot have an environment scope and GitLab stores them "
+            "under '*', so deleting it and creating %s would re-create the same variable on every run. With GitLab "
+            "Premium or Ultimate the scoped variable is created now and the next run removes the one under '*'; on "
+            "Free use environment_scope '*' for %s." % (star[0], describe(requested), describe(requested), star[0]))
 
 
 def plan_after_taken(current, entry, level, value_update='on_create', replace_hidden=False):
@@ -519,6 +685,13 @@ def plan_after_taken(current, entry, level, value_update='on_create', replace_hi
     scope that this GitLab tier drops).
     """
     ident = identity(entry)
+    star = (ident[0], DEFAULT_SCOPE)
+    if ident not in current and level == 'group' and ident[1] != DEFAULT_SCOPE and star in current:
+        # GitLab Free: the create was stored (and refused) under '*', where this key already is:
+        # manage that variable instead of failing, and never delete and re-create it.
+        kind, planned = plan_item(current[star], dict(entry, environment_scope=DEFAULT_SCOPE), level, value_update, replace_hidden)
+        planned['warning'] = scope_warning(level, ident, {'environment_scope': DEFAULT_SCOPE})
+        return kind, planned
     if ident not in current:
         hint = ''
         if level == 'group' and ident[1] != DEFAULT_SCOPE:

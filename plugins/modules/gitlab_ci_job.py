@@ -157,18 +157,32 @@ options:
     type: str
   variables:
     description:
-      - Pipeline variables for O(state=run), as names and string values (quote numbers in YAML).
-      - The values may be secrets; they are never logged nor shown in messages.
-    type: dict
+      - Pipeline variables for O(state=run), as a dictionary of variable names (ASCII letters, digits
+        and V(_)) to values.
+      - "A value is a string, or a dictionary C({value: <string>, secret: <bool>, variable_type: env_var|file}):
+        C(value) is required, C(secret) defaults to V(false), C(variable_type) to V(env_var)."
+      - "Values must be strings: a value YAML reads as something else (unquoted V(true), V(yes), V(1),
+        V(1.10), V(0755), an empty value, a list) is refused naming the variable; quote it, for example
+        C(REPLICAS: \"3\")."
+      - "Pipeline variables are run parameters, not stored secrets: their values are shown like any other
+        option (for example in the task's C(invocation) at C(-vvv)). Mark a value that is a secret with
+        C(secret: true); it is then never logged, and masked in every result, message and log line of the
+        task. A secret value is masked wherever it occurs, so a short one (V(1), V(yes)) would also mask
+        ids and sizes that contain it: only mark real secrets."
+      - With C(variable_type) V(file) GitLab writes the value to a file and puts its path in the variable.
+        GitLab takes file variables only when the pipeline is started with the API token; with
+        O(trigger_token) a file variable is refused before anything is sent.
+    type: raw
   inputs:
     description:
       - Pipeline inputs for O(state=run) (GitLab 17.11 or later; GitLab rejects them on older versions).
     type: dict
   job_variables:
     description:
-      - Variables for playing a manual job (O(state=played)), as names and string values.
-      - The values may be secrets; they are never logged nor shown in messages.
-    type: dict
+      - "Variables for playing a manual job (O(state=played)), with the same forms and rules as
+        O(variables): a string, or C({value: <string>, secret: true}) for a value that is a secret."
+      - GitLab plays a job with plain (C(env_var)) variables only, so C(variable_type) V(file) is refused.
+    type: raw
   wait:
     description:
       - Wait until the job (or, for O(state=run) without O(name), the pipeline) has finished, then apply
@@ -219,6 +233,8 @@ options:
   artifact_path:
     description:
       - The path of one file inside the artifacts archive, such as V(dist/app.tar.gz). Needs O(artifacts_dest).
+      - Written as it is in the archive; a path with V(.) or V(..) segments, a leading V(/), empty
+        segments, backslashes, percent-encoded characters or control characters is refused before any request.
     type: str
   artifacts_max_size:
     description:
@@ -241,10 +257,16 @@ options:
     description:
       - Return the last this many lines of the job's log in RV(log.lines).
       - Also the number of lines shown when a job fails the task (20 when not set).
+      - "The lines are cleaned as a terminal would show them: ANSI escape sequences (colours, cursor
+        movement, links) and GitLab's collapsible section markers (C(section_start:...), C(section_end:...))
+        are removed, and a line longer than 1000 characters is cut and ends with
+        C([... N more characters]). Lines that held only section markers are left out. O(log_dest)
+        receives the log unchanged."
     type: int
 notes:
-  - Messages name variables by their names only, never by value; O(trigger_token), O(variables) and
-    O(job_variables) are not logged.
+  - "Messages name variables by their names only, never by value. O(trigger_token) is never logged; the
+    values of O(variables) and O(job_variables) are run parameters and are logged like other options,
+    except those marked C(secret: true)."
   - With a job token (O(api_token_type=job)) GitLab allows only some endpoints; finding a job by name
     needs reading pipelines, which a job token may not be allowed to do.
 seealso:
@@ -269,7 +291,8 @@ EXAMPLES = r'''
     trigger_token: "{{ trigger_token }}"
     variables:
       DEPLOY_ENV: staging
-      REPLICAS: "3"
+      REPLICAS: "3"          # quoted: values are strings
+      DEBUG: "true"
     wait: true
     wait_timeout: 1800
   register: run
@@ -287,6 +310,12 @@ EXAMPLES = r'''
     ref: release/1.4
     variables:
       SKIP_E2E: "false"
+      REGISTRY_PASSWORD:
+        value: "{{ registry_password }}"
+        secret: true         # masked in the output of this task
+      DEPLOY_CONFIG:
+        value: "{{ lookup('ansible.builtin.file', 'deploy.json') }}"
+        variable_type: file  # GitLab writes it to a file (only without trigger_token)
     name: test
     wait: true
     log_dest: /var/log/ci/test.log
@@ -302,7 +331,9 @@ EXAMPLES = r'''
     name: deploy
     job_variables:
       RELEASE_TAG: v1.4.2
-      DEPLOY_PASSWORD: "{{ deploy_password }}"
+      DEPLOY_PASSWORD:
+        value: "{{ deploy_password }}"
+        secret: true
     wait: true
 
 - name: Retry a failed job and wait for the new one
@@ -608,7 +639,7 @@ log:
 import os
 import time
 
-from ansible_collections.cicd.gitlab.plugins.module_utils._module import build_client, gitlab_argument_spec, run_module
+from ansible_collections.cicd.gitlab.plugins.module_utils._module import add_secret, build_client, gitlab_argument_spec, run_module
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
     GitLabError,
     GitLabNotFoundError,
@@ -636,9 +667,9 @@ def argument_spec():
         ref=dict(type='str'),
         latest_successful=dict(type='bool', default=False),
         trigger_token=dict(type='str', no_log=True),
-        variables=dict(type='dict', no_log=True),
+        variables=dict(type='raw', no_log=False),
         inputs=dict(type='dict'),
-        job_variables=dict(type='dict', no_log=True),
+        job_variables=dict(type='raw', no_log=False),
         wait=dict(type='bool', default=False),
         wait_timeout=dict(type='int', default=600),
         poll_interval=dict(type='float', default=5),
@@ -668,8 +699,16 @@ class JobTask:
         self.result = {}
         self.started = CLOCK()
         self.secrets = [module.params.get('trigger_token') or '', module.params.get('api_token') or '']
-        for option in ('variables', 'job_variables'):
-            self.secrets.extend(v for v in (module.params.get(option) or {}).values() if isinstance(v, str))
+        # Pipeline and job variables are run parameters, not stored secrets: only the values marked
+        # ``secret: true`` are masked (Ansible's no_log masking and this task's redaction). Masking
+        # every value would turn any id, size or sha256 containing a short value such as "1" into
+        # VALUE_SPECIFIED_IN_NO_LOG_PARAMETER or ********.
+        for value in logic.secret_values(module.params):
+            self.secrets.append(value)
+            add_secret(module, value)
+        # The normalised lists the client takes: [{'key', 'value', 'variable_type'}].
+        self.variables = logic.run_variables(module.params['variables'])
+        self.job_variables = logic.run_variables(module.params['job_variables'])
 
     # ---- bookkeeping ----------------------------------------------------------------------------
 
@@ -733,9 +772,10 @@ class JobTask:
             return None
         try:
             if p['trigger_token']:
-                pipeline = self.client.trigger_pipeline(self.project, p['trigger_token'], p['ref'], variables=p['variables'], inputs=p['inputs'])
+                pipeline = self.client.trigger_pipeline(self.project, p['trigger_token'], p['ref'], variables=self.variables,
+                                                        inputs=p['inputs'])
             else:
-                pipeline = self.client.create_pipeline(self.project, p['ref'], variables=p['variables'], inputs=p['inputs'])
+                pipeline = self.client.create_pipeline(self.project, p['ref'], variables=self.variables, inputs=p['inputs'])
         except GitLabNotFoundError as err:
             if not p['trigger_token']:
                 raise
@@ -871,7 +911,7 @@ class JobTask:
 
     def do_play(self, job):
         try:
-            answer = self.client.play_job(self.project, job['id'], job_variables=self.params['job_variables'])
+            answer = self.client.play_job(self.project, job['id'], job_variables=self.job_variables)
         except GitLabValidationError as err:
             self.fail('%s cannot be played: GitLab answered "%s" (it is %s); only manual or scheduled jobs can be played'
                       % (logic.describe_job(job), err.gitlab_message, job.get('status')), job=logic.public_job(job))
@@ -929,7 +969,7 @@ class JobTask:
         count = logic.DEFAULT_TAIL_LINES if count is None else count
         if not count:
             return None
-        return self.client.job_log_tail(self.project, job['id'], count)
+        return logic.clean_log_lines(self.client.job_log_tail(self.project, job['id'], count))
 
     # ---- artifacts and logs ---------------------------------------------------------------------
 
@@ -1045,7 +1085,7 @@ class JobTask:
         if p['log_dest']:
             info = self.write_log(job)
         if p['log_lines'] is not None:
-            info['lines'] = self.client.job_log_tail(self.project, job['id'], p['log_lines']) if p['log_lines'] else []
+            info['lines'] = logic.clean_log_lines(self.client.job_log_tail(self.project, job['id'], p['log_lines'])) if p['log_lines'] else []
         return info
 
     def write_log(self, job):
@@ -1070,6 +1110,8 @@ class JobTask:
 
 def run(module):
     """Validate every option before the first request, then carry out the task."""
+    for value in logic.secret_values(module.params):   # masked even when the options are refused
+        add_secret(module, value)
     problems = logic.validate_params(module.params)
     if problems:
         raise logic.JobInputError(problems)

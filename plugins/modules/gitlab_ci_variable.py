@@ -52,6 +52,8 @@ options:
   project:
     description:
       - The project whose variables to manage, as a numeric id or a full path such as V(acme/app).
+        A path with V(.) or V(..) segments, an empty segment, a leading or trailing slash or a control
+        character is refused before any request.
       - Exactly one of O(project), O(group) or O(instance=true) is required.
     type: str
   group:
@@ -78,7 +80,11 @@ options:
       - A masked value must be at least 8 characters long without whitespace, and with O(raw=false)
         contain only ASCII letters, digits and V(_), V(+), V(=), V(/), V(@), V(:), V(.), V(~), V(-).
       - For a hidden variable, O(value_update) decides whether the value is written again.
-    type: str
+      - "The value must be a string as written: a value YAML reads as something else is refused, naming
+        the key, before anything is sent. Unquoted V(true), V(yes) or V(no) are booleans, V(1.10) is the
+        number 1.1 and V(0755) the number 493, so quote them (C(value: \"1.10\")). A templated value must
+        be a string too (use C(| string) on a number)."
+    type: raw
   variable_type:
     description:
       - V(env_var) for an environment variable, V(file) for a file whose path is in the variable.
@@ -116,6 +122,12 @@ options:
         Part of the variable's identity. Defaults to V(*), all environments.
       - Group variables with a scope other than V(*) need GitLab Premium or Ultimate; other tiers store
         them under V(*), which the module reports with a warning.
+      - "On such a tier (GitLab Free) the variable asked for under a scope then exists under V(*), and
+        later runs manage that variable under V(*) (reported in RV(variables.unchanged) or
+        RV(variables.updated) with C(environment_scope: '*')) instead of failing. With O(purge=true) a
+        group variable under V(*) whose key is listed under another scope that does not exist is not
+        removed on that run, so that a purge never deletes and re-creates the same variable on every run;
+        with Premium or Ultimate the scoped variable is created and the next run removes the one under V(*)."
       - Not supported for instance variables.
     type: str
   description:
@@ -128,16 +140,19 @@ options:
       - Mutually exclusive with O(key) and the other single-variable options.
       - With O(purge=true) this is the complete list of variables to keep; an empty list then removes
         every variable at that level.
+      - "Each item is a dictionary with the fields below; the module checks the items itself, so an item
+        that is not a dictionary, lacks O(variables[].key), has an unknown field or a value of the wrong
+        type is refused with a message naming it (C(variables[2] (key FOO): ...)), and nothing is changed.
+        The values are never logged."
     type: list
-    elements: dict
+    elements: raw
     suboptions:
       key:
-        description: The key of the variable, see O(key).
+        description: The key of the variable, see O(key). Required.
         type: str
-        required: true
       value:
-        description: The value of the variable, see O(value).
-        type: str
+        description: The value of the variable, see O(value); a string (quote it in YAML).
+        type: raw
       variable_type:
         description: See O(variable_type).
         type: str
@@ -236,6 +251,10 @@ EXAMPLES = r'''
     variables:
       - key: APP_ENV
         value: staging
+      - key: APP_VERSION
+        value: "1.10"        # quoted: unquoted 1.10 is the number 1.1 and is refused
+      - key: FEATURE_FLAG
+        value: "yes"         # quoted: unquoted yes is a boolean
       - key: SENTRY_DSN
         value: "{{ sentry_dsn }}"
         masked: true
@@ -392,7 +411,7 @@ variables:
       sample: [{key: SENTRY_DSN, environment_scope: '*'}]
 '''
 
-from ansible_collections.cicd.gitlab.plugins.module_utils._module import build_client, fail_on_error, gitlab_argument_spec, run_module
+from ansible_collections.cicd.gitlab.plugins.module_utils._module import add_secret, build_client, fail_on_error, gitlab_argument_spec, run_module
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
     GitLabError,
     GitLabNotFoundError,
@@ -404,7 +423,7 @@ from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
 from ansible_collections.cicd.gitlab.plugins.module_utils import _variables as variables_logic
 
 VARIABLE_FIELDS = dict(
-    value=dict(type='str', no_log=True),
+    value=dict(type='raw', no_log=True),
     variable_type=dict(type='str', choices=['env_var', 'file']),
     protected=dict(type='bool'),
     masked=dict(type='bool'),
@@ -423,8 +442,11 @@ def argument_spec():
         group=dict(type='str'),
         instance=dict(type='bool'),
         key=dict(type='str', no_log=False),
-        variables=dict(type='list', elements='dict',
-                       options=dict(key=dict(type='str', required=True, no_log=False), **VARIABLE_FIELDS)),
+        # Raw items, checked by _variables.prepare() (messages naming variables[N]). Not sub-options:
+        # ansible-core computes the no_log values of every option in one pass that stops at the first
+        # item that is not a dict, so an item such as 5 left api_token itself unmasked. The items'
+        # values are registered as secrets (value_secrets) at the start of run().
+        variables=dict(type='list', elements='raw'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         purge=dict(type='bool', default=False),
         value_update=dict(type='str', default='on_create', choices=['on_create', 'always']),
@@ -549,6 +571,8 @@ class Applier:
 def run(module):
     """Validate everything, list once, plan, apply unless in check mode; return the result."""
     params = module.params
+    for value in variables_logic.value_secrets(params):   # the items of variables are raw: not no_log by themselves
+        add_secret(module, value)
     level, owner, desired = variables_logic.prepare(params)
     client = build_client(module)
     current = variables_logic.normalize_current(client.list_variables(level, owner), level)

@@ -96,14 +96,18 @@ def no_temp_files(directory):
 # ---- run ------------------------------------------------------------------------------------------
 
 
+# Values marked secret (pipeline variables are plain run parameters otherwise; see test_values_playbooks.py).
+DEPLOY_ENV = {'value': 'run-variable-value-01', 'secret': True}
+
+
 def test_run_with_the_api_token_and_variables_waits_for_the_pipeline(gitlab):
     gitlab.secret('run-variable-value-01')
-    predicted = ok(gitlab, {'test_state': 'run', 'test_ref': 'main', 'test_variables': {'DEPLOY_ENV': 'run-variable-value-01'}},
+    predicted = ok(gitlab, {'test_state': 'run', 'test_ref': 'main', 'test_variables': {'DEPLOY_ENV': DEPLOY_ENV}},
                    check=True)
     assert predicted['status'] == 'changed'
     assert gitlab.writes() == []
     result = ok(gitlab, {'test_state': 'run', 'test_ref': 'main', 'test_wait': True,
-                         'test_variables': {'DEPLOY_ENV': 'run-variable-value-01'}})
+                         'test_variables': {'DEPLOY_ENV': DEPLOY_ENV}})
     assert result['status'] == 'changed'
     pipeline = result['result']['pipeline']
     # A pipeline blocked only on its manual deploy job counts as finished.
@@ -121,7 +125,7 @@ def test_run_with_the_api_token_and_variables_waits_for_the_pipeline(gitlab):
 def test_run_through_a_trigger_token(gitlab):
     gitlab.secret('trigger-variable-value-02')
     run = gitlab.play('gitlab_ci_job/trigger_and_run.yml', {'gitlab_project': SVC, 'test_description': 'cicd-it-run',
-                                                            'test_variables': {'FROM_TRIGGER': 'trigger-variable-value-02'}})
+                                                            'test_variables': {'FROM_TRIGGER': {'value': 'trigger-variable-value-02', 'secret': True}}})
     pipeline = run.assert_ok().task('Run the pipeline with the trigger token')['result']['pipeline']
     server = api_json(gitlab, 'projects/acme%%2Fsvc/pipelines/%d' % pipeline['id'])
     assert server['source'] == 'trigger'
@@ -197,7 +201,7 @@ def test_play_a_manual_job_with_job_variables_in_four_passes(gitlab):
     gitlab.secret('job-variable-value-03')
     pipeline = finished_pipeline(gitlab)
     extra = {'test_state': 'played', 'test_pipeline_id': pipeline['id'], 'test_name': 'deploy',
-             'test_job_variables': {'RELEASE': 'job-variable-value-03'}}
+             'test_job_variables': {'RELEASE': {'value': 'job-variable-value-03', 'secret': True}}}
 
     def played(result):
         job = api_json(gitlab, 'projects/acme%%2Fsvc/jobs/%d' % result['job']['id'])
@@ -400,9 +404,9 @@ BAD_INPUT = [
     ({'test_job_id': 1, 'test_wait': True, 'test_poll_interval': 0}, 'poll_interval'),
     ({'test_job_id': 1, 'test_artifacts_dest': '/nonexistent-dir/x.zip'}, 'nonexistent-dir'),
     ({'test_job_id': 1, 'test_state': 'canceled', 'test_trigger_token': 'glptt-0000000000000000000000000000000000000000'}, 'trigger_token'),
-    ({'test_job_id': 1, 'test_state': 'canceled', 'test_variables': {'CICD_A': 'bad-input-value-1'}}, 'variables'),
-    ({'test_job_id': 1, 'test_state': 'canceled', 'test_job_variables': {'CICD_A': 'bad-input-value-1'}}, 'job_variables'),
-    ({'test_state': 'run', 'test_ref': 'main', 'test_variables': {'CICD_A': ['bad-input-value-1']}}, 'CICD_A'),
+    ({'test_job_id': 1, 'test_state': 'canceled', 'test_variables': {'CICD_A': {'value': 'bad-input-value-1', 'secret': True}}}, 'variables'),
+    ({'test_job_id': 1, 'test_state': 'canceled', 'test_job_variables': {'CICD_A': {'value': 'bad-input-value-1', 'secret': True}}}, 'job_variables'),
+    ({'test_state': 'run', 'test_ref': 'main', 'test_variables': {'CICD_A': {'value': ['bad-input-value-1'], 'secret': True}}}, 'CICD_A'),
     ({'test_state': 'exploded', 'test_job_id': 1}, 'state'),
     ({'test_project': 'acme/nope', 'test_job_id': 1}, 'acme/nope'),
     ({'test_state': 'run', 'test_ref': 'main', 'test_trigger_token': 'glptt-0000000000000000000000000000000000000000'}, '404'),

@@ -180,8 +180,9 @@ def test_pipeline_with_a_trigger_token_plays_deploy_and_unpacks_the_build_artifa
     extra = {
         'test_project': 'acme/svc',
         'test_trigger': 'pipeline role',
-        'test_variables': {'DEPLOY_ENV': 'pipeline-s3cr3t-0001'},
-        'test_play_jobs': [{'name': 'deploy', 'variables': {'DEPLOY_PASSWORD': 'deploy-s3cr3t-0002'}}],
+        # marked secret: pipeline and job variables are plain run parameters otherwise
+        'test_variables': {'DEPLOY_ENV': {'value': 'pipeline-s3cr3t-0001', 'secret': True}},
+        'test_play_jobs': [{'name': 'deploy', 'variables': {'DEPLOY_PASSWORD': {'value': 'deploy-s3cr3t-0002', 'secret': True}}}],
         'test_artifacts': [{'job': 'build', 'unpack': True},
                            {'job': 'build', 'artifact_path': 'dist/VERSION', 'dest': str(tmp_path / 'VERSION')}],
         'test_dir': str(dest),

@@ -432,3 +432,134 @@ def test_record_round_trip_and_path():
     assert json.loads(json.dumps(record)) == RECORD
     assert j.record_matches(json.loads(json.dumps(record)), EXPECTED, STAT)
     assert j.record_path('/srv/drop/app.zip') == '/srv/drop/.app.zip.cicd-gitlab'
+
+
+# ---- pipeline and job variables: plain values, a dict form, secrets only where marked ----------------
+
+VARIABLE_ROWS = [
+    (dict(state='run', ref='main', variables={'A': {'value': 'x'}}), None),
+    (dict(state='run', ref='main', variables={'A': {'value': 'x', 'secret': True, 'variable_type': 'file'}}), None),
+    (dict(state='run', ref='main', variables={'A': {'value': 'x', 'variable_type': 'env_var'}}, trigger_token=TOKEN), None),
+    (dict(state='run', ref='main', variables={'A': {'value': 'x', 'variable_type': 'file'}}, trigger_token=TOKEN),
+     'variables A: variable_type file is not supported here'),
+    (dict(state='played', job_id=12, job_variables={'A': {'value': 'x', 'variable_type': 'file'}}),
+     'job_variables A: variable_type file is not supported here'),
+    (dict(state='run', ref='main', variables={'A': {'value': 'x', 'variable_type': 'yaml'}}), 'variable_type must be one of env_var, file'),
+    (dict(state='run', ref='main', variables={'A': {'value': 'x', 'secret': 'yes'}}), 'secret must be true or false'),
+    (dict(state='run', ref='main', variables={'A': {'value': 'x', 'masked': True}}), 'unknown field(s) masked'),
+    (dict(state='run', ref='main', variables={'A': {'secret': True}}), 'value is required in the dictionary form'),
+    (dict(state='run', ref='main', variables={'A': {'value': 10}}), 'the value of A must be a string (quote it in YAML); got a number'),
+    (dict(state='run', ref='main', variables={'A': None}), 'got a null'),
+    (dict(state='run', ref='main', variables={'A': ['x']}), 'got a list'),
+    (dict(state='run', ref='main', variables={'A-B': 'x'}), "the name A-B may contain only ASCII letters, digits and '_'"),
+    (dict(state='run', ref='main', variables={'K' * 256: 'x'}), 'is longer than 255 characters'),
+    (dict(state='run', ref='main', variables='A=1'), 'variables must be a dictionary of names to values'),
+    (dict(state='played', job_id=12, job_variables=['A=1']), 'job_variables must be a dictionary of names to values'),
+]
+
+
+@pytest.mark.parametrize('kwargs, expected', VARIABLE_ROWS)
+def test_variable_values(kwargs, expected):
+    problems = j.validate_params(params(**kwargs), isdir=isdir)
+    if expected is None:
+        assert problems == []
+    else:
+        assert any(expected in problem for problem in problems), problems
+        assert "<class" not in json.dumps(problems)
+
+
+def test_run_variables_normalise_to_the_client_list_sorted_by_key():
+    assert j.run_variables(None) is None
+    assert j.run_variables({}) is None
+    assert j.run_variables({'B': 'v', 'A': {'value': 'x', 'secret': True, 'variable_type': 'file'}, 'C': {'value': ''}}) == [
+        {'key': 'A', 'value': 'x', 'variable_type': 'file'},
+        {'key': 'B', 'value': 'v', 'variable_type': 'env_var'},
+        {'key': 'C', 'value': '', 'variable_type': 'env_var'},
+    ]
+
+
+def test_only_values_marked_secret_are_secrets():
+    p = params(variables={'DEBUG': '1', 'TOKEN': {'value': SECRET, 'secret': True}, 'NOT': {'value': 'plain', 'secret': False}},
+               job_variables={'PW': {'value': 'pw-123456', 'secret': True}, 'E': {'value': '', 'secret': True}})
+    assert sorted(j.secret_values(p)) == sorted([SECRET, 'pw-123456'])
+    assert j.secret_values(params(variables='not-a-dict')) == []
+
+
+# ---- values that become part of a URL ----------------------------------------------------------------
+
+URL_ROWS = [
+    # the messages are the client's (path_segment_problem, artifact_path_problem): the same check before any request
+    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='../../variables'), 'artifact_path "../../variables" has a "." or ".." segment'),
+    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='dist/../../x'), 'has a "." or ".." segment'),
+    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='./dist'), 'has a "." or ".." segment'),
+    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='/etc/passwd'), 'starts with "/"'),
+    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='dist%2F..%2Fx'), 'percent-encoded'),
+    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='dist%2e%2e'), 'percent-encoded'),
+    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='dist\\..\\x'), 'backslash'),
+    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='dist//app'), 'empty segment'),
+    (dict(job_id=12, artifacts_dest='/srv/a', artifact_path='dist/app\n'), 'control character'),
+    (dict(project='acme/../x', job_id=12), 'project "acme/../x" has a "." or ".." segment'),
+    (dict(project='/acme/app', job_id=12), 'cannot start or end with "/"'),
+    (dict(project='acme//app', job_id=12), 'project "acme//app" has an empty segment'),
+    (dict(project='acme/app\n', job_id=12), 'project contains a control character'),
+    (dict(name='build\r', ref='main'), 'name contains a line break or control character'),
+    (dict(name='build', ref='main\x00'), 'ref contains a line break or control character'),
+    (dict(name='build', ref='..'), 'ref cannot be ".."'),
+]
+
+
+@pytest.mark.parametrize('kwargs, expected', URL_ROWS)
+def test_values_that_become_part_of_a_url(kwargs, expected):
+    problems = j.validate_params(params(**kwargs), isdir=isdir)
+    assert any(expected in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize('kwargs', [
+    dict(job_id=12, artifacts_dest='/srv/a', artifact_path='dist/app.tar.gz'),
+    dict(job_id=12, artifacts_dest='/srv/a', artifact_path='reports/junit 1.xml'),
+    dict(job_id=12, artifacts_dest='/srv/a', artifact_path='a..b/c.d'),
+    dict(project='42', job_id=12),
+    dict(project='acme/sub.group/app', job_id=12),
+    dict(name='build: linux [1/2]', ref='release/1.4'),
+])
+def test_ordinary_url_values_pass(kwargs):
+    assert j.validate_params(params(**kwargs), isdir=isdir) == []
+
+
+# ---- log text -----------------------------------------------------------------------------------------
+
+LOG_ROWS = [
+    ('plain text', 'plain text'),
+    ('', ''),
+    ('\x1b[32;1mgreen\x1b[0;m', 'green'),
+    ('\x1b[0K\x1b[36;1mSection header\x1b[0;m', 'Section header'),
+    ('\x1b[1A\x1b[2Kredrawn', 'redrawn'),
+    ('\x1b]8;;https://example.com\x07link\x1b]8;;\x07 text', 'link text'),
+    ('\x1b]0;title\x1b\\after', 'after'),
+    ('\x1b(Bcharset', 'charset'),
+    ('\x1b[0Ksection_start:1700000000:build_step\r\x1b[0KBuilding', 'Building'),
+    ('\x1b[0Ksection_start:1700000000:build_step[collapsed=true]\r\x1b[0KBuilding', 'Building'),
+    ('section_start:1700000000:step_script\r\x1b[0K\x1b[0K\x1b[36;1mExecuting "step_script" stage\x1b[0;m',
+     'Executing "step_script" stage'),
+    ('\x1b[0Ksection_end:1700000000:build_step\r\x1b[0K', None),
+    ('section_end:1700000000:build_step', None),
+    ('Downloading 10%\rDownloading 50%\rDownloading 100%', 'Downloading 100%'),
+    ('progress 99%\r', 'progress 99%'),
+    ('done\r\n', 'done'),
+    ('tab\tkept\x07bell\x00gone', 'tab\tkeptbellgone'),
+    (b'bytes \xff line', 'bytes \ufffd line'),
+    ('y' * 1000, 'y' * 1000),
+    ('z' * 1001, 'z' * 1000 + ' [... 1 more characters]'),
+]
+
+
+@pytest.mark.parametrize('line, expected', LOG_ROWS)
+def test_clean_log_line(line, expected):
+    assert j.clean_log_line(line) == expected
+
+
+def test_clean_log_lines_drops_marker_only_lines_and_caps_length():
+    lines = ['\x1b[0Ksection_start:1:s\r\x1b[0KHeader', 'body', '\x1b[0Ksection_end:1:s\r\x1b[0K', '', 'w' * 20]
+    assert j.clean_log_lines(lines, max_line=10) == ['Header', 'body', '', 'w' * 10 + ' [... 10 more characters]']
+    assert j.clean_log_lines(None) is None
+    assert j.clean_log_lines([]) == []

@@ -393,6 +393,65 @@ def test_invalid_options(prm, expected):
     assert_no_secret(message, info.value.errors)
 
 
+# ---- typed values and malformed items ---------------------------------------------------------------
+
+TYPED_VALUES = [
+    (True, 'a boolean'),      # value: true / yes / on
+    (False, 'a boolean'),     # value: no
+    (1.1, 'a float'),         # value: 1.10
+    (493, 'an integer'),      # value: 0755
+    (1, 'an integer'),
+    (['a'], 'a list'),
+    ({'a': 'b'}, 'a dictionary'),
+]
+
+
+@pytest.mark.parametrize('bad, what', TYPED_VALUES)
+def test_a_typed_value_is_refused_naming_the_key_and_saying_to_quote_it(bad, what):
+    for prm in (params(key='VERSION', value=bad), params(variables=[item('VERSION', value=bad)])):
+        with pytest.raises(v.VariableInputError) as info:
+            v.prepare(prm)
+        message = info.value.message()
+        assert 'VERSION' in message and 'quote the value' in message and 'YAML read it as %s' % what in message, message
+
+
+MALFORMED_ITEMS = [
+    (['KEY=value'], ['variables[0] must be a dictionary', 'got a string', 'NAME=VALUE string is not supported']),
+    ([42], ['variables[0] must be a dictionary', 'got an integer']),
+    ([None], ['variables[0] must be a dictionary', 'got null']),
+    ([['KEY', 'value']], ['variables[0] must be a dictionary', 'got a list']),
+    ([{'key': 'A', 'value': SECRET}, {'value': SECRET}], ['variables[1]: key is required']),
+    ([{'key': 'A', 'valu': SECRET}], ['variables[0] (key A): unknown field(s) valu', 'the fields of a variable are key, value']),
+    ([{'key': 'A', 'value': SECRET, 'protected': 'maybe'}], ['variables[0], variable A (environment_scope *): protected must be a boolean']),
+    ('KEY=value', ['variables must be a list of dictionaries', 'got a string']),
+]
+
+
+@pytest.mark.parametrize('items, expected', MALFORMED_ITEMS)
+def test_malformed_items_get_a_message_naming_the_item(items, expected):
+    with pytest.raises(v.VariableInputError) as info:
+        v.prepare(params(variables=items))
+    message = info.value.message()
+    for text in expected:
+        assert text in message, message
+    assert "<class" not in message and 'Traceback' not in message
+    assert_no_secret(message, info.value.errors)
+
+
+def test_list_items_take_ansible_boolean_spellings_and_numbers_as_text():
+    level, owner, desired = v.prepare(params(variables=[
+        {'key': 'A', 'value': SECRET, 'protected': 'yes', 'masked': 'no', 'raw': 1, 'description': 42}]))
+    entry = desired[0]
+    assert (entry['protected'], entry['masked'], entry['raw'], entry['description']) == (True, False, True, '42')
+
+
+def test_value_secrets_covers_top_level_and_items_in_text_form():
+    prm = params(key='A', value=SECRET, variables=[{'key': 'B', 'value': SECRET2}, {'key': 'C', 'value': 1.1}, 'K=junk', {'key': 'D'},
+                                                   {'key': 'E', 'valeu': 'misspelt-1'}, {'key': 'F', 'protected': True}])
+    assert v.value_secrets(prm) == [SECRET, SECRET2, '1.1', 'K=junk', 'misspelt-1']
+    assert v.value_secrets(params(variables='K=v')) == ['K=v']
+
+
 ITEM_TYPE_CASES = [
     # Types are enforced by the argument spec; the pure code checks them too for other callers.
     ('protected', 'yes', 'protected must be a boolean'),
@@ -540,13 +599,83 @@ def test_plan_after_taken_converges_to_update_or_unchanged():
     assert kind == 'updates' and entry['attrs'] == {'protected': True, 'value': SECRET}
 
 
-def test_plan_after_taken_explains_a_dropped_group_scope():
+def test_plan_after_taken_on_a_dropped_group_scope_manages_the_variable_under_star():
+    """GitLab Free stored (and then refused) the create under '*', where FOO already is: the module
+    manages FOO (environment_scope *) and says so, instead of failing on every run after the first."""
     desired = v.normalize_desired(params(project=None, group='acme', key='FOO', value=SECRET, environment_scope='prod'), 'group')[0]
     current = v.normalize_current([api('FOO', scope='*')], 'group')
+    kind, entry = v.plan_after_taken(current, desired, 'group')
+    assert (kind, entry['id']) == ('unchanged', ('FOO', '*'))
+    assert "environment_scope '*' instead of 'prod'" in entry['warning'] and 'FOO' in entry['warning']
+    assert_no_secret(entry['warning'])
+    current = v.normalize_current([api('FOO', scope='*', value=SECRET2)], 'group')
+    kind, entry = v.plan_after_taken(current, desired, 'group')
+    assert (kind, entry['id'], entry['fields']) == ('updates', ('FOO', '*'), ['value'])
+    assert entry['attrs'] == {'value': SECRET}
+
+
+def test_plan_after_taken_still_fails_when_the_key_is_nowhere():
+    desired = v.normalize_desired(params(project=None, group='acme', key='FOO', value=SECRET, environment_scope='prod'), 'group')[0]
+    current = v.normalize_current([api('BAR', scope='*')], 'group')
     with pytest.raises(v.VariableInputError) as info:
         v.plan_after_taken(current, desired, 'group')
     assert "environment_scope '*'" in str(info.value) and 'FOO' in str(info.value)
     assert_no_secret(str(info.value))
+
+
+# ---- GitLab Free: a purge never deletes and re-creates a group variable on every run ----------------
+
+FREE_ROWS = [
+    # (current, desired items, held, deletes, creates)
+    ([api('K', scope='*')], [dict(key='K', value=SECRET, environment_scope='production')],
+     [('K', '*')], [], [('K', 'production')]),
+    # the listed scope exists (GitLab with scopes): the one under '*' is purged as usual
+    ([api('K', scope='*'), api('K', scope='production')], [dict(key='K', value=SECRET, environment_scope='production')],
+     [], [('K', '*')], []),
+    # '*' itself is listed: nothing to hold, nothing to delete
+    ([api('K', scope='*')], [dict(key='K', value=SECRET, environment_scope='production'), dict(key='K', value=SECRET)],
+     [], [], [('K', 'production')]),
+    # another key under '*' is purged
+    ([api('K', scope='*'), api('OTHER', scope='*')], [dict(key='K', value=SECRET, environment_scope='production')],
+     [('K', '*')], [('OTHER', '*')], [('K', 'production')]),
+    # two scopes asked for the same key: '*' is held once
+    ([api('K', scope='*')], [dict(key='K', value=SECRET, environment_scope='production'),
+                             dict(key='K', value=SECRET, environment_scope='staging')],
+     [('K', '*')], [], [('K', 'production'), ('K', 'staging')]),
+]
+
+
+@pytest.mark.parametrize('current, items, held, deletes, creates', FREE_ROWS)
+def test_group_purge_holds_the_star_variable_a_scoped_create_may_land_on(current, items, held, deletes, creates):
+    prm = params(project=None, group='acme', variables=[item(**i) for i in items], purge=True)
+    level, owner, desired = v.prepare(prm)
+    result = v.plan(v.normalize_current(current, 'group'), desired, level, purge=True)
+    assert [e['id'] for e in result.held] == held
+    assert [e['id'] for e in result.deletes] == deletes
+    assert [e['id'] for e in result.creates] == creates
+    assert len(result.warnings) == len(held)
+    for warning in result.warnings:
+        assert 'GitLab Free' in warning and "environment_scope '*'" in warning
+        assert_no_secret(warning)
+
+
+def test_project_purge_holds_nothing():
+    prm = params(variables=[item('K', value=SECRET, environment_scope='production')], purge=True)
+    level, owner, desired = v.prepare(prm)
+    result = v.plan(v.normalize_current([api('K', scope='*')], 'project'), desired, level, purge=True)
+    assert result.held == [] and [e['id'] for e in result.deletes] == [('K', '*')]
+
+
+def test_free_group_purge_second_run_neither_deletes_nor_creates():
+    """Run 1 asked for (K, production); GitLab Free stored (K, *). Run 2 with purge: the plan keeps
+    (K, *), the create meets "taken", and re-planning manages (K, *): nothing deleted, nothing new."""
+    prm = params(project=None, group='acme', variables=[item('K', value=SECRET, environment_scope='production')], purge=True)
+    level, owner, desired = v.prepare(prm)
+    current = v.normalize_current([api('K', scope='*')], 'group')
+    result = v.plan(current, desired, level, purge=True)
+    assert result.deletes == []
+    kind, entry = v.plan_after_taken(current, desired[0], level)
+    assert (kind, entry['id']) == ('unchanged', ('K', '*'))
 
 
 def test_scope_warning_names_the_key_not_the_value():
@@ -578,3 +707,20 @@ def test_update_keeps_the_full_after_state_for_a_create_fallback():
     attrs = v.create_attrs(entry['after'], 'project')
     assert attrs == {'key': 'FOO', 'value': SECRET2, 'variable_type': 'env_var', 'protected': True, 'masked': False,
                      'raw': False, 'description': 'x', 'environment_scope': '*'}
+
+
+@pytest.mark.parametrize('owner, expected', [
+    (dict(project='acme/../other'), 'project "acme/../other" has a "." or ".." segment'),
+    (dict(project='/acme/app'), 'cannot start or end with "/"'),
+    (dict(project=None, group='acme//platform'), 'group "acme//platform" has an empty segment'),
+    (dict(project=None, group='acme\n'), 'group contains a control character'),
+])
+def test_owner_paths_are_checked_before_any_request(owner, expected):
+    with pytest.raises(v.VariableInputError) as info:
+        v.prepare(params(key='A', value=SECRET, **owner))
+    assert expected in info.value.message()
+
+
+def test_numeric_and_nested_owners_pass():
+    assert v.resolve_level(params(project='42')) == ('project', '42')
+    assert v.resolve_level(params(project=None, group='acme/sub.group')) == ('group', 'acme/sub.group')

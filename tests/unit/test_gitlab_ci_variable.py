@@ -301,3 +301,30 @@ def test_gitlab_error_names_the_variable(capsys):
     assert result['failed'] is True and result['status'] == 400
     assert result['variable'] == {'key': 'A', 'environment_scope': '*'}
     assert result['changed'] is False
+
+
+def test_free_group_purge_never_deletes_and_recreates_on_later_runs(capsys):
+    """GitLab Free drops group scopes: run 1 creates (A, *) from (A, production); later runs with
+    purge keep it (no DELETE, no new variable) and report it unchanged under '*'."""
+    client = MemoryClient(level='group', drop_group_scope=True)
+    args = dict(project=None, group='acme', purge=True, variables=[dict(key='A', value=SECRET, environment_scope='production')])
+    first = run(capsys, client, **args)
+    assert first['changed'] is True and [v['environment_scope'] for v in client.vars] == ['*']
+    for dummy in range(2):
+        client.calls = []
+        again = run(capsys, client, **args)
+        assert [call[0] for call in client.writes()] in ([], ['POST']), client.writes()   # at most the refused create
+        assert not [call for call in client.writes() if call[0] == 'DELETE']
+        assert again['changed'] is False
+        assert again['variables']['unchanged'] == [{'key': 'A', 'environment_scope': '*'}]
+        assert again['variables']['removed'] == [] and again['variables']['added'] == []
+        assert len(client.vars) == 1
+
+
+@pytest.mark.parametrize('value', [True, 1.1, 493, None])
+def test_a_typed_value_is_refused_before_any_request(capsys, value):
+    client = MemoryClient()
+    items = [dict(key='VERSION', value=value)] if value is not None else [dict(value=SECRET)]
+    result = run(capsys, client, variables=items)
+    assert result['failed'] and client.calls == []
+    assert ('VERSION' in result['msg'] and 'quote the value' in result['msg']) or 'variables[0]: key is required' in result['msg']
