@@ -117,6 +117,8 @@ def task_secrets(module):
 
 def add_secret(module, value):
     """Register ``value`` (a secret the task learned or was given) for masking and redaction."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
     if isinstance(value, str) and value:
         module.no_log_values.update(secret_forms(value))
 
@@ -129,15 +131,35 @@ def fail_on_error(module, err, **result):
     module.fail_json(msg=str(err), **extra)
 
 
-def run_module(argument_spec, run, **module_kwargs):
+class _EarlySecretsModule(AnsibleModule):
+    """An AnsibleModule that registers the task's own secrets as soon as the options are read.
+
+    ansible-core validates the options (and may refuse one) before the module's code runs, and
+    prints them back at -vvv; values that only the module knows to be secret (a ``secret: true``
+    pipeline variable) must be masked by then.
+    """
+
+    early_secrets = None
+
+    def _load_params(self):
+        super()._load_params()
+        for value in type(self).early_secrets(self.params) or ():
+            add_secret(self, value)
+
+
+def run_module(argument_spec, run, early_secrets=None, **module_kwargs):
     """The entry point of every module: build the AnsibleModule, ``run(module)``, exit.
 
     ``run`` returns the result dict. Every failure leaves through here: a TaskFailure with its
-    partial result, a GitLabError (with the partial result a TaskFailure-aware caller attached as
-    ``err.result``), and the input errors (``input_errors``: exception classes with ``message()``
-    and ``errors``) raised before anything was sent.
+    partial result, a GitLabError (with the partial result the module attached as ``err.result``),
+    and an InputError (every problem with the options, found before anything was sent).
+    ``early_secrets(params)`` lists the secrets among the raw options; they are registered before
+    ansible-core validates the options, since a refused option makes it print them all back.
     """
-    module = AnsibleModule(argument_spec=argument_spec, **module_kwargs)
+    cls = AnsibleModule
+    if early_secrets is not None:
+        cls = type('GitLabModule', (_EarlySecretsModule,), {'early_secrets': staticmethod(early_secrets)})
+    module = cls(argument_spec=argument_spec, **module_kwargs)
     try:
         result = run(module)
     except TaskFailure as failure:

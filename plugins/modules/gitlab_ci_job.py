@@ -1124,7 +1124,7 @@ def run(module):
 
 
 def main():
-    run_module(argument_spec(), run, supports_check_mode=True, add_file_common_args=True)
+    run_module(argument_spec(), run, early_secrets=logic.secret_values, supports_check_mode=True, add_file_common_args=True)
 
 
 if __name__ == '__main__':

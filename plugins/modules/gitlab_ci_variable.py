@@ -588,7 +588,7 @@ def run(module):
 
 def main():
     run_module(
-        argument_spec(), run,
+        argument_spec(), run, early_secrets=variables_logic.value_secrets,
         supports_check_mode=True,
         mutually_exclusive=[('project', 'group'), ('key', 'variables')],
         required_one_of=[('project', 'group', 'instance'), ('key', 'variables')],

@@ -191,8 +191,6 @@ def test_variable_values_and_items_are_checked_before_any_request(gitlab, extra,
     assert gitlab.journal() == []
 
 
-@pytest.mark.xfail(strict=False, reason='ansible-core refuses the option before the module runs; the item values are '
-                                        'masked only once run_module registers them before validation (early_secrets)')
 def test_item_values_stay_hidden_when_another_option_is_refused(gitlab):
     gitlab.secret('hidden-on-refusal-0001')
     run = gitlab.play(VARIABLES, {'test_project': 'acme/app', 'test_state': 'bogus',
