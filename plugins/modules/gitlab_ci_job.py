@@ -73,6 +73,9 @@ options:
   project:
     description:
       - The project, as a numeric id or a full path such as V(acme/app).
+      - An all-digit value is always an id (GitLab reads C(/projects/42) as the project with id 42, never as a path);
+        the module then reads the project's full path (one more request, also in check mode) and names it in
+        RV(project_path).
     type: str
     required: true
   state:
@@ -82,6 +85,13 @@ options:
       - V(run) starts a new pipeline on O(ref) with O(variables) (and O(inputs)), through
         O(trigger_token) when given, else with the API token. Always a change. With O(name), the job of
         that name in the new pipeline is the job the other options act on.
+      - "Before starting it, the module reads the id of the ref's newest pipeline (one request). When the answer to
+        the start is lost (the connection is cut after sending, a timeout, a 5xx) or is not a pipeline, the request is
+        not sent again: the ref's pipelines newer than that one and started the same way (source C(api), or C(trigger)
+        or C(pipeline) with O(trigger_token)) are listed; exactly one is taken as the pipeline started (the task
+        reports a change and says the answer was lost); none means nothing was started and the task fails saying it
+        can run again; several, or none while GitLab may still be working on a timed-out request, fail the task with
+        the candidates and the page to check."
       - V(retried) retries the job; RV(job) then describes the new job and RV(previous_job) the one
         retried. Only jobs that are C(success), C(failed), C(canceled) or C(canceling) can be retried.
       - V(canceled) cancels an active, created, manual or scheduled job; a job that has already finished
@@ -213,6 +223,10 @@ options:
       - Also the number of lines shown when a job fails the task (20 when not set).
     type: int
 notes:
+  - "A cancel, play, erase, retry or keep whose answer is lost (or is not a job) is not sent again: the module reads
+    the job again (for a retry, the jobs of its pipeline: the new job has the same name and a higher id, and the old
+    one is no longer listed) and reports what happened; when the action was not applied the task fails saying it can
+    run again, and when it cannot tell, it fails saying what to look at."
   - Messages name variables by their names only, never by value; O(trigger_token), O(variables) and
     O(job_variables) are not logged.
   - With a job token (O(api_token_type=job)) GitLab allows only some endpoints; finding a job by name
@@ -375,6 +389,13 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+project_path:
+  description:
+    - The full path of the project, as given in O(project), or read from GitLab when O(project) is an id.
+    - V(null) when O(project) is an id that the token may not read (a trigger or job token).
+  returned: always
+  type: str
+  sample: acme/app
 msg:
   description: What was done, or in check mode what would be done.
   returned: always
