@@ -13,6 +13,7 @@ Private to the collection: the API of this file may change without notice.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from ansible_collections.cicd.gitlab.plugins.module_utils import _errors
@@ -31,6 +32,7 @@ API_SOURCES = ('api',)
 TRIGGER_SOURCES = ('trigger', 'pipeline')
 # How many pipelines of the ref are read back after a lost answer (one page).
 LOOK_BACK = 20
+_DIGITS = re.compile(r'[0-9]+\Z')
 
 
 class UnusableAnswer(GitLabError):
@@ -154,8 +156,17 @@ def pipeline_unknown_message(ref, project, how, err, candidates, page, why=None)
 # ---- owners -------------------------------------------------------------------------------------
 
 def is_id(owner):
-    """An all-digit project or group is an id (GitLab reads ``/projects/42`` as id 42, never as a path)."""
-    return isinstance(owner, str) and owner.isdigit() or isinstance(owner, int) and not isinstance(owner, bool)
+    """An all-digit project or group is an id (GitLab reads ``/projects/42`` as id 42, never as a path).
+
+    GitLab's find_project (lib/api/helpers.rb) takes a value matching ``INTEGER_ID_REGEX = /^-?\\d+$/``
+    (Ruby's ``\\d`` is ASCII digits) as an id and looks it up with ``find_by(id:)``; only other values are
+    full paths. ASCII digits only here too.
+    """
+    if isinstance(owner, bool):
+        return False
+    if isinstance(owner, int):
+        return True
+    return isinstance(owner, str) and bool(_DIGITS.match(owner))
 
 
 def _int(value):
