@@ -139,6 +139,8 @@ def pipeline_none_message(ref, project, how, err, page):
     if may_still_run(err):
         text += (' (unless GitLab is still working on the request that timed out: look at %s before running the task '
                  'again)' % (page or 'the pipelines of the ref'))
+    elif page:
+        text += ' (the pipelines of the ref: %s)' % page
     return text
 
 
