@@ -47,7 +47,13 @@ class UnusableAnswer(GitLabError):
 
 
 ANSWER_ERRORS = tuple(cls for cls in (getattr(_errors, 'GitLabAnswerError', None), UnusableAnswer) if cls is not None)
-DEADLINE_ERROR = getattr(_errors, 'GitLabDeadlineError', None)
+
+
+class _NoDeadlineError(GitLabTimeoutError):
+    """Stands in for the client's GitLabDeadlineError where the client has no deadlines yet."""
+
+
+DEADLINE_ERROR = getattr(_errors, 'GitLabDeadlineError', _NoDeadlineError)
 
 
 def check_answer(answer, method, path, expect=('id',)):

@@ -828,6 +828,7 @@ class JobTask:
                                                         'may not read them), so a new one cannot be told from older ones'))
         sources = lost.pipeline_sources(bool(p['trigger_token']))
         looks = 3 if lost.may_still_run(err) else 1
+        decision, found = 'none', None
         for look in range(looks):
             try:
                 listed = self.client.list_pipelines(self.project, {'ref': p['ref'], 'order_by': 'id', 'sort': 'desc'},
@@ -1074,7 +1075,7 @@ class JobTask:
         try:
             return logic.wait_for(fetch_and_keep, done, remaining, intervals, sleep=SLEEP, clock=CLOCK)
         except GitLabError as err:
-            if lost.DEADLINE_ERROR is None or not isinstance(err, lost.DEADLINE_ERROR) or getattr(self.client, 'deadline_reason', None) != reason:
+            if not isinstance(err, lost.DEADLINE_ERROR) or getattr(self.client, 'deadline_reason', None) != reason:
                 raise
             return seen[0], CLOCK() - start, False
         finally:

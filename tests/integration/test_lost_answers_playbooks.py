@@ -149,9 +149,8 @@ def test_a_purge_on_a_project_id_in_check_mode_names_the_full_path(gitlab):
     gitlab.secret('old-value-0001', 'new-value-0002')
     project_id = api_json(gitlab, 'projects/acme%2Fapp')['id']
     gitlab.clear_journal()
-    run = gitlab.play('gitlab_ci_variable/declare.yml', {'test_project': str(project_id), 'test_purge': True,
-                                                          'test_variables': [{'key': 'CICD_IT_NEW', 'value': 'new-value-0002'}]},
-                      check=True, diff=True)
+    extra = {'test_project': str(project_id), 'test_purge': True, 'test_variables': [{'key': 'CICD_IT_NEW', 'value': 'new-value-0002'}]}
+    run = gitlab.play('gitlab_ci_variable/declare.yml', extra, check=True, diff=True)
     task = run.assert_ok().task('Declare variables')
     assert task['status'] == 'changed'
     assert task['result']['project_path'] == 'acme/app'

@@ -184,7 +184,7 @@ def test_run_whose_answer_is_lost_adopts_the_one_new_pipeline(capsys, loss):
     assert result['changed'] is True and not result.get('failed'), result
     assert result['pipeline']['id'] == 101
     assert "answer was lost" in result['msg']
-    assert [c for c in client.writes()] == [('POST', 'pipeline', 'main')]  # never sent twice
+    assert client.writes() == [('POST', 'pipeline', 'main')]  # never sent twice
     assert ('GET', 'latest_pipeline', 'main') in client.calls
     assert result['project_path'] == 'acme/app'
 
@@ -231,7 +231,7 @@ def test_run_through_a_trigger_token_matches_the_trigger_source_only(capsys):
 
 def test_run_with_a_project_id_names_its_path(capsys):
     client = JobClient(pipelines=[OLD_PIPELINE])
-    result = play(capsys, gitlab_ci_job, client, check=True, **run_args(project='7'))
+    result = play(capsys, gitlab_ci_job, client, check=True, project='7', state='run', ref='main')
     assert result['project_path'] == 'acme/app' and result['changed'] is True
     assert client.calls == [('GET', 'project', '7')]
     client = JobClient(pipelines=[OLD_PIPELINE])
@@ -316,7 +316,7 @@ class DeadlineClient(JobClient):
 
 
 def test_wait_bounds_the_client_by_wait_timeout_and_a_passed_deadline_is_the_usual_timeout(capsys):
-    deadline_error = lost.DEADLINE_ERROR or type('GitLabDeadlineError', (GitLabTimeoutError,), {})
+    deadline_error = lost.DEADLINE_ERROR
     client = DeadlineClient(jobs=[finished_job(status='running')])
     answers = iter([dict(finished_job(status='running'))])
 
