@@ -42,8 +42,11 @@ class UnusableAnswer(GitLabError):
     it is raised by the modules when an answer reaches them that cannot be used.
     """
 
-    maybe_applied = True
     hint = 'GitLab, or something in front of it, answered with something else than the object asked for'
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.maybe_applied = True
 
 
 ANSWER_ERRORS = tuple(cls for cls in (getattr(_errors, 'GitLabAnswerError', None), UnusableAnswer) if cls is not None)
