@@ -73,17 +73,16 @@ def check_answer(answer, method, path, expect=('id',)):
 
 
 def maybe_applied(err):
-    """Whether the write that failed with ``err`` may have been applied by GitLab.
+    """Whether the write that failed with ``err`` may have been applied by GitLab, so it must be checked.
 
-    The client marks such errors (``maybe_applied``); for errors without the mark, a 5xx, a
-    transport failure other than TLS, a timeout and a 2xx answer that could not be used count.
+    The client marks such errors (``maybe_applied``); a 5xx, a transport failure other than TLS, a
+    timeout and a 2xx answer that could not be used count too, marked or not: reading back is always
+    safe (at worst it finds nothing and says so), while taking an applied write for a failed one is not.
     """
     if not isinstance(err, GitLabError):
         return False
-    if isinstance(err, ANSWER_ERRORS):
+    if isinstance(err, ANSWER_ERRORS) or getattr(err, 'maybe_applied', False):
         return True
-    if 'maybe_applied' in vars(err) or hasattr(type(err), 'maybe_applied'):
-        return bool(err.maybe_applied)
     if isinstance(err, GitLabTLSError):
         return False
     if isinstance(err, (GitLabServerError, GitLabTransportError)):

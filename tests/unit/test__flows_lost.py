@@ -35,12 +35,13 @@ def test_maybe_applied(err, expected):
     assert lost.maybe_applied(err) is expected
 
 
-def test_the_client_mark_wins_over_the_class():
-    err = GitLabTransportError('POST', '/p', detail='refused')
-    err.maybe_applied = False  # the client knows it was never sent
-    assert lost.maybe_applied(err) is False
+def test_the_client_mark_adds_to_the_classes():
     err = GitLabValidationError('POST', '/p', status=422)
     err.maybe_applied = True
+    assert lost.maybe_applied(err) is True
+    # A transport failure is read back even when the client says it was not sent: looking is always safe.
+    err = GitLabTransportError('POST', '/p', detail='refused')
+    err.maybe_applied = False
     assert lost.maybe_applied(err) is True
 
 
