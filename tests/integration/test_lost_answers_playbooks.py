@@ -6,7 +6,13 @@ unapplied. Each case asserts the task's message, GitLab's state (the fake's API,
 (through the harness) that no token appears in any output.
 """
 
+import time
+
 import pytest
+import yaml
+
+from ansible_collections.cicd.gitlab.plugins.module_utils._client import GitLabClient
+from tests.conftest import DEFAULT_SEED
 
 pytestmark = pytest.mark.fake_only
 
@@ -96,6 +102,23 @@ def test_a_retry_whose_answer_is_lost_finds_the_new_job(gitlab):
     listed = api_json(gitlab, 'projects/acme%%2Fsvc/pipelines/%d/jobs' % pipeline['id'])
     assert [j['id'] for j in listed if j['name'] == 'build'] == [result['job']['id']]
     assert len(posts(gitlab, '/retry')) == 1
+
+
+@pytest.mark.skipif(not hasattr(GitLabClient, 'set_deadline'), reason='needs the client with deadlines (set_deadline)')
+def test_a_slow_answer_while_waiting_cannot_outlast_wait_timeout(gitlab):
+    with open(DEFAULT_SEED, encoding='utf-8') as handle:
+        seed = yaml.safe_load(handle)
+    seed['projects'].append({'path': 'acme/slow', 'members': {}, 'branches': ['main'],
+                             'ci': [{'name': 'slow', 'stage': 'build', 'duration': 300}]})
+    gitlab.fake.reset(seed)
+    job = start(gitlab, test_project='acme/slow', test_name='slow').assert_ok().task(JOB_TASK)['result']['job']
+    # Found by name in its pipeline (a list), so the first GET of the job is the wait's, and it is slow.
+    gitlab.add_fault(method='GET', path='/jobs/%d$' % job['id'], delay=30, count=1)
+    began = time.monotonic()
+    failure = gitlab.play(JOB, {'test_project': 'acme/slow', 'test_pipeline_id': job['pipeline_id'], 'test_name': 'slow',
+                                'test_wait': True, 'test_wait_timeout': 3}).assert_failed().failure()
+    assert time.monotonic() - began < 25, 'the slow answer outlasted wait_timeout'
+    assert failure['msg'].startswith('timed out after ') and '(wait_timeout=3) waiting for job %d (slow) to finish' % job['id'] in failure['msg']
 
 
 # ---- trigger tokens ---------------------------------------------------------------------------------
