@@ -46,7 +46,7 @@ class UnusableAnswer(GitLabError):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.maybe_applied = True
+        self.maybe_applied = self.method in ('POST', 'PUT', 'DELETE')
 
 
 ANSWER_ERRORS = tuple(cls for cls in (getattr(_errors, 'GitLabAnswerError', None), UnusableAnswer) if cls is not None)
@@ -81,7 +81,7 @@ def maybe_applied(err):
     """
     if not isinstance(err, GitLabError):
         return False
-    if isinstance(err, ANSWER_ERRORS) or getattr(err, 'maybe_applied', False):
+    if getattr(err, 'maybe_applied', False) or isinstance(err, ANSWER_ERRORS) and err.method != 'GET':
         return True
     if isinstance(err, GitLabTLSError):
         return False

@@ -761,9 +761,10 @@ class JobTask:
         if not lost.is_id(self.project):
             return self.project
         try:
-            return (self.client.get_project(self.project) or {}).get('path_with_namespace')
+            answer = self.client.get_project(self.project)
         except (GitLabAuthError, GitLabPermissionError, GitLabNotFoundError):
             return None
+        return lost.check_answer(answer, 'GET', '/api/v4/projects/%s' % self.project, expect=('path_with_namespace',))['path_with_namespace']
 
     def start(self):
         """Start the pipeline; return the job O(name) of it, or None when there is no job to act on."""

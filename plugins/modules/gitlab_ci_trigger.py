@@ -395,7 +395,8 @@ def project_full_path(client, project):
     """The project as given, or for an all-digit project (an id) its full path (one request, in check mode too)."""
     if not lost.is_id(project):
         return project
-    return (client.get_project(project) or {}).get('path_with_namespace')
+    answer = client.get_project(project)
+    return lost.check_answer(answer, 'GET', '/api/v4/projects/%s' % project, expect=('path_with_namespace',))['path_with_namespace']
 
 
 def run(module):

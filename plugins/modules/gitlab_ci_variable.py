@@ -602,8 +602,10 @@ def owner_full_path(client, level, owner):
     if level == 'instance' or not lost.is_id(owner):
         return owner
     if level == 'project':
-        return (client.get_project(owner) or {}).get('path_with_namespace')
-    return (client.get_group(owner) or {}).get('full_path')
+        answer, field = client.get_project(owner), 'path_with_namespace'
+    else:
+        answer, field = client.get_group(owner), 'full_path'
+    return lost.check_answer(answer, 'GET', '/api/v4/%ss/%s' % (level, owner), expect=(field,))[field]
 
 
 def run(module):

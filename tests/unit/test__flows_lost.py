@@ -29,6 +29,7 @@ FULL = 'glptt-' + '0123456789abcdef' * 2 + '01234567'
     (GitLabNotFoundError('POST', '/p', status=404), False),
     (GitLabError('POST', '/p', status=201, detail='the answer is not JSON'), True),
     (lost.UnusableAnswer('POST', '/p', detail='empty'), True),
+    (lost.UnusableAnswer('GET', '/p', detail='empty'), False),
     (ValueError('not a GitLab error'), False),
 ])
 def test_maybe_applied(err, expected):

@@ -572,3 +572,21 @@ def test_an_unknown_id_fails_before_listing(capsys):
     result = play(capsys, gitlab_ci_variable, client, project='99', key='A', value=SECRET)
     assert result['failed'] is True and '404 Project Not Found' in result['msg']
     assert client.calls == [('GET', 'project', '99')]
+
+
+@pytest.mark.parametrize('module, client_class, args', [
+    (gitlab_ci_variable, VariableClient, dict(project='7', key='A', value=SECRET)),
+    (gitlab_ci_trigger, TriggerClient, dict(project='7', description='deploy')),
+    (gitlab_ci_job, JobClient, dict(project='7', state='run', ref='main')),
+])
+def test_an_id_answered_with_a_foreign_body_fails_clearly_before_anything_else(capsys, module, client_class, args):
+    client = client_class()
+
+    def login_page(project):
+        client.calls.append(('GET', 'project', project))
+        return '<html><title>Sign in</title></html>'
+    client.get_project = login_page
+    result = play(capsys, module, client, **args)
+    assert result['failed'] is True
+    assert 'GET /api/v4/projects/7 failed (expected a JSON object with path_with_namespace, got a JSON str)' in result['msg']
+    assert client.calls == [('GET', 'project', '7')]
