@@ -181,7 +181,8 @@ class Bench:
         client = self.client_module.GitLabClient(self.fake.url, token=TOKEN)
         dest = os.path.join(self.downloads, 'client.zip')
         start = time.perf_counter()
-        info = client.download_artifacts(PROJECT, job_id, dest)
+        with open(dest, 'w+b') as handle:
+            info = client.download_artifacts(PROJECT, job_id, handle, size=size)
         seconds = time.perf_counter() - start
         self.clean_downloads()
         if info['size'] != size:

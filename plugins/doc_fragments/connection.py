@@ -15,6 +15,8 @@ options:
     description:
       - URL of the GitLab instance, for example V(https://gitlab.example.com).
       - The REST API is reached under C(/api/v4) below it; a trailing C(/api/v4) is accepted too.
+      - It must be an C(http://) or C(https://) URL with a host and nothing else: no spaces, no query
+        string, no fragment, no C(user:password@). The scheme may be written in any case.
       - If not set, the environment variable E(GITLAB_URL) is used, then E(CI_SERVER_URL)
         (set by GitLab inside CI jobs).
     type: str
@@ -27,6 +29,11 @@ options:
       - If not set, the environment variable E(GITLAB_TOKEN) is used; with O(api_token_type=job),
         E(CI_JOB_TOKEN) is used last.
       - The token is sent only to the host of O(api_url), never to a host a download redirects to.
+      - Whitespace around the token (a line end left by C($(cat file)), a pasted value, an AWX field)
+        is stripped. A token with a space, a line break or a control character inside it is refused
+        before any request, and the message does not show it.
+      - The module registers the token, in every form a library may print it (as written, stripped,
+        escaped and URL-encoded), as a secret, so it is masked in every message and result.
     type: str
   api_token_type:
     description:
@@ -51,8 +58,16 @@ options:
   timeout:
     description:
       - Seconds to wait for GitLab to accept a connection and for each read from it.
+      - An API answer (other than a download) must also arrive whole within this time, so an answer
+        dripped a byte at a time cannot hold the task.
     type: float
     default: 30
+  task_timeout:
+    description:
+      - Seconds the whole task may take, waits, retries and downloads included. When it runs out the
+        task fails with a message that says so.
+      - Not set by default; O(timeout) still bounds each answer.
+    type: float
   api_retries:
     description:
       - How many times a request is retried when GitLab answers 429 (rate limited), or for

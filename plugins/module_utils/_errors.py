@@ -33,7 +33,7 @@ _HTML_TAG = re.compile(r'<[^>]*>')
 def parse_error_body(body):
     """Return GitLab's words from an error body, as one string.
 
-    GitLab answers errors in three JSON shapes (gitlab-api.md section 1.3):
+    GitLab answers errors in three JSON shapes (lib/api/helpers.rb render_api_error!, Grape validation errors, doorkeeper):
     ``{"message": "<string>"}``, ``{"message": {"<field>": ["<msg>", ...]}}`` and
     ``{"error": "<string>", "error_description": "..."}``; Rack::Attack answers 429 in plain text.
     Field messages are flattened as ``field: msg; field: msg`` (``base`` messages appear without a field).
@@ -96,19 +96,47 @@ def field_errors(body):
     return {}
 
 
+class InputError(Exception):
+    """The options cannot be used; nothing was sent to GitLab.
+
+    ``InputError(errors)`` takes a list of sentences (or one string); ``.errors`` is the list.
+    """
+
+    def __init__(self, errors):
+        if isinstance(errors, str):
+            errors = [errors]
+        self.errors = list(errors)
+        super().__init__(self.message())
+
+    def message(self):
+        """``Nothing was done; problem with the options: e1`` or ``...; 2 problems with the options: e1; e2``."""
+        if len(self.errors) == 1:
+            return 'Nothing was done; problem with the options: %s' % self.errors[0]
+        return 'Nothing was done; %d problems with the options: %s' % (len(self.errors), '; '.join(self.errors))
+
+
 class GitLabError(Exception):
-    """A request to GitLab failed. ``str(err)`` is a complete message without any credential."""
+    """A request to GitLab failed. ``str(err)`` is a complete message without any credential.
+
+    ``maybe_applied`` is True when the request was a write (POST/PUT/DELETE) that may have reached
+    GitLab and been applied although no usable answer came back.
+    """
 
     hint = ''
 
-    def __init__(self, method, path, status=None, gitlab_message='', body=None, detail=None):
+    def __init__(self, method, path, status=None, gitlab_message='', body=None, detail=None, maybe_applied=False):
         self.method = method
         self.path = path
         self.status = status
         self.gitlab_message = gitlab_message
         self.body = body
         self.detail = detail
+        self.maybe_applied = bool(maybe_applied)
         super().__init__(self.describe())
+
+    def refresh(self):
+        """Rebuild ``str(err)`` after ``detail`` (or another attribute) changed."""
+        self.args = (self.describe(),)
 
     def describe(self):
         """The message: what failed, GitLab's words and what to check."""
@@ -179,6 +207,18 @@ class GitLabTimeoutError(GitLabTransportError):
     hint = 'GitLab did not answer in time; check the server load or raise timeout'
 
 
+class GitLabDeadlineError(GitLabTimeoutError):
+    """The client's deadline passed (the message names its reason, e.g. ``task_timeout=60``)."""
+
+    hint = 'the time allowed for the task ran out; raise it if GitLab is known to be slow'
+
+
+class GitLabAnswerError(GitLabError):
+    """A 2xx answer that is not what was asked for (not JSON, empty, wrong type, an HTML page, a bad download)."""
+
+    hint = 'check that api_url is the GitLab URL and that no proxy or login page answers in its place'
+
+
 class GitLabDownloadError(GitLabError):
     """A download could not be completed (size cap, cut stream, local write failure)."""
 
@@ -200,7 +240,7 @@ _BY_STATUS = {
 }
 
 
-def error_for_status(method, path, status, body):
+def error_for_status(method, path, status, body, maybe_applied=False):
     """Build the typed error for an HTTP error answer (``body`` as decoded JSON or text)."""
     if status in _BY_STATUS:
         cls = _BY_STATUS[status]
@@ -208,4 +248,11 @@ def error_for_status(method, path, status, body):
         cls = GitLabServerError
     else:
         cls = GitLabError
-    return cls(method, path, status=status, gitlab_message=parse_error_body(body), body=body)
+    return cls(method, path, status=status, gitlab_message=parse_error_body(body), body=body, maybe_applied=maybe_applied)
+
+
+def html_title(text):
+    """The title (else first heading, else text) of an HTML page, in one short line."""
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text).decode('utf-8', 'replace')
+    return _text_summary(text)[:200]

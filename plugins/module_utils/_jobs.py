@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import time
 
+from ansible_collections.cicd.gitlab.plugins.module_utils._errors import InputError
+
 # gitlab-api.md 6.1
 FINISHED = frozenset(('success', 'failed', 'canceled', 'skipped'))
 ACTIVE = frozenset(('waiting_for_resource', 'preparing', 'waiting_for_callback', 'pending', 'running'))
@@ -40,16 +42,8 @@ PIPELINE_FIELDS = ('id', 'status', 'ref', 'sha', 'web_url', 'source', 'created_a
 _ARTIFACT_OPTIONS = ('artifacts_dest', 'keep_artifacts', 'log_dest', 'log_lines')
 
 
-class JobInputError(Exception):
+class JobInputError(InputError):
     """The options cannot be used; ``errors`` lists every problem (never a variable value)."""
-
-    def __init__(self, errors):
-        self.errors = list(errors)
-        super().__init__('; '.join(self.errors))
-
-    def message(self):
-        what = 'problem' if len(self.errors) == 1 else '%d problems' % len(self.errors)
-        return 'Nothing was done; %s with the options: %s' % (what, '; '.join(self.errors))
 
 
 # ---- validation ---------------------------------------------------------------------------

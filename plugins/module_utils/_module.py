@@ -10,6 +10,7 @@ validate-modules keeps the two in step. Private to the collection.
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
@@ -18,7 +19,8 @@ from ansible_collections.cicd.gitlab.plugins.module_utils._client import (
     REQUESTS_IMPORT_ERROR,
     GitLabClient,
 )
-from ansible_collections.cicd.gitlab.plugins.module_utils._errors import GitLabError
+from ansible_collections.cicd.gitlab.plugins.module_utils._errors import GitLabError, InputError
+from ansible_collections.cicd.gitlab.plugins.module_utils._redact import redact, redact_data, secret_forms
 
 
 class TaskFailure(Exception):
@@ -42,36 +44,81 @@ def gitlab_argument_spec():
         validate_certs=dict(type='bool', default=True),
         ca_path=dict(type='path'),
         timeout=dict(type='float', default=30),
+        task_timeout=dict(type='float'),
         api_retries=dict(type='int', default=5),
     )
 
 
+def client_from_options(options, secrets=()):
+    """A GitLabClient from plain values of the connection options (the keys of gitlab_argument_spec()).
+
+    Usable without an AnsibleModule (a lookup plugin, a script). Raises InputError for unusable
+    values, before any request; ``secrets`` are redacted from every message the client builds.
+    """
+    problems = []
+    for name, low in (('timeout', 'greater than 0'), ('task_timeout', 'greater than 0'), ('api_retries', '0 or more')):
+        value = options.get(name)
+        if value is not None and (value < 0 if name == 'api_retries' else value <= 0):
+            problems.append('%s must be %s, got %s' % (name, low, value))
+    if problems:
+        raise InputError(problems)
+    token_type = options.get('api_token_type') or 'private'
+    token = options.get('api_token')
+    if not token and token_type == 'job':
+        # Inside a GitLab CI job the job token is in the environment.
+        token = os.environ.get('CI_JOB_TOKEN') or None
+    client = GitLabClient(
+        options['api_url'],
+        token=token,
+        token_type=token_type,
+        validate_certs=options.get('validate_certs', True),
+        ca_path=options.get('ca_path'),
+        timeout=options.get('timeout') or 30,
+        retries=options['api_retries'] if options.get('api_retries') is not None else 5,
+        secrets=secrets,
+    )
+    if options.get('task_timeout'):
+        client.set_deadline(options['task_timeout'], 'task_timeout=%s' % options['task_timeout'])
+    return client
+
+
 def build_client(module):
-    """Return a GitLabClient for the module's connection options (fails when requests is missing)."""
+    """The GitLabClient of a module's connection options (fails when requests is missing).
+
+    Every form of the token (and of CI_JOB_TOKEN) joins the module's no_log values, so Ansible
+    masks it wherever it appears, and the client redacts every secret the module knows.
+    """
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
-    params = module.params
-    token = params['api_token']
-    if not token and params['api_token_type'] == 'job':
-        # Inside a GitLab CI job the job token is in the environment.
-        token = os.environ.get('CI_JOB_TOKEN')
-        if token:
-            module.no_log_values.add(token)
-    if params['timeout'] <= 0:
-        module.fail_json(msg='timeout must be greater than 0, got %s' % params['timeout'])
-    if params['api_retries'] < 0:
-        module.fail_json(msg='api_retries must be 0 or more, got %s' % params['api_retries'])
-    if not params['api_url'].startswith(('http://', 'https://')):
-        module.fail_json(msg='api_url must start with http:// or https://, got %r' % params['api_url'])
-    return GitLabClient(
-        params['api_url'],
-        token=token,
-        token_type=params['api_token_type'],
-        validate_certs=params['validate_certs'],
-        ca_path=params['ca_path'],
-        timeout=params['timeout'],
-        retries=params['api_retries'],
-    )
+    for name in ('api_token', 'CI_JOB_TOKEN'):
+        value = module.params.get(name) if name == 'api_token' else os.environ.get(name)
+        if value and (name == 'api_token' or module.params['api_token_type'] == 'job'):
+            module.no_log_values.update(secret_forms(value))
+    # A password written into api_url (user:password@host, which the client refuses) is a secret too:
+    # Ansible prints the options back at -vvv.
+    add_secret(module, _url_password(module.params.get('api_url')))
+    return client_from_options(module.params, secrets=task_secrets(module))
+
+
+def _url_password(url):
+    try:
+        return urlsplit(url or '').password
+    except ValueError:  # not a URL at all; the client says so
+        return None
+
+
+def task_secrets(module):
+    """Every secret of the task: what Ansible masks (no_log options and values), in every printable form."""
+    forms = set()
+    for value in module.no_log_values:
+        forms |= secret_forms(value)
+    return forms
+
+
+def add_secret(module, value):
+    """Register ``value`` (a secret the task learned or was given) for masking and redaction."""
+    if isinstance(value, str) and value:
+        module.no_log_values.update(secret_forms(value))
 
 
 def fail_on_error(module, err, **result):
@@ -82,7 +129,7 @@ def fail_on_error(module, err, **result):
     module.fail_json(msg=str(err), **extra)
 
 
-def run_module(argument_spec, run, input_errors=(), **module_kwargs):
+def run_module(argument_spec, run, **module_kwargs):
     """The entry point of every module: build the AnsibleModule, ``run(module)``, exit.
 
     ``run`` returns the result dict. Every failure leaves through here: a TaskFailure with its
@@ -94,9 +141,18 @@ def run_module(argument_spec, run, input_errors=(), **module_kwargs):
     try:
         result = run(module)
     except TaskFailure as failure:
-        module.fail_json(msg=failure.msg, **failure.result)
+        _fail(module, failure.msg, failure.result)
     except GitLabError as err:
-        fail_on_error(module, err, **getattr(err, 'result', {}))
-    except input_errors as err:
-        module.fail_json(msg=err.message(), errors=err.errors)
+        extra = dict(getattr(err, 'result', None) or {})
+        if err.status is not None:
+            extra['status'] = err.status
+        _fail(module, str(err), extra)
+    except InputError as err:
+        _fail(module, err.message(), dict(errors=err.errors))
     module.exit_json(**result)
+
+
+def _fail(module, msg, result):
+    """The one fail_json: the message and the partial result pass through redaction of every task secret."""
+    secrets = task_secrets(module)
+    module.fail_json(msg=redact(msg, secrets), **redact_data(result, secrets))

@@ -22,6 +22,8 @@ from __future__ import annotations
 import datetime
 import re
 
+from ansible_collections.cicd.gitlab.plugins.module_utils._errors import InputError
+
 STATES = ('present', 'absent')
 ACTIONS = ('create', 'update_description', 'rotate', 'delete', 'none')
 
@@ -47,12 +49,8 @@ _EXPIRES_RE = re.compile(
 EXPIRES_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
 
 
-class TriggerInputError(Exception):
+class TriggerInputError(InputError):
     """The options cannot be applied; ``errors`` lists every problem (never a token)."""
-
-    def __init__(self, errors):
-        self.errors = list(errors)
-        super().__init__('; '.join(self.errors))
 
     def message(self) -> str:
         """One sentence for fail_json that says nothing was written."""

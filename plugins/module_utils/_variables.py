@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.cicd.gitlab.plugins.module_utils._errors import InputError
+
 LEVELS = ('project', 'group', 'instance')
 VARIABLE_TYPES = ('env_var', 'file')
 STATES = ('present', 'absent')
@@ -59,12 +61,8 @@ HIDDEN = '<hidden>'
 HIDDEN_WRITTEN = '<hidden, written>'
 
 
-class VariableInputError(Exception):
+class VariableInputError(InputError):
     """The options cannot be applied; ``errors`` lists every problem (never a value)."""
-
-    def __init__(self, errors):
-        self.errors = list(errors)
-        super().__init__('; '.join(self.errors))
 
     def message(self):
         """One sentence for fail_json that says nothing was written."""

@@ -1187,9 +1187,11 @@ class JobTask:
     def download_artifacts(self, job, tmp):
         p = self.params
         try:
-            if p['artifact_path']:
-                return self.client.download_artifact_file(self.project, job['id'], p['artifact_path'], tmp, max_size=p['artifacts_max_size'])
-            return self.client.download_artifacts(self.project, job['id'], tmp, max_size=p['artifacts_max_size'])
+            with open(tmp, 'w+b') as handle:
+                if p['artifact_path']:
+                    return self.client.download_artifact_file(self.project, job['id'], p['artifact_path'], handle, max_size=p['artifacts_max_size'])
+                return self.client.download_artifacts(self.project, job['id'], handle, max_size=p['artifacts_max_size'],
+                                                      size=(job.get('artifacts_file') or {}).get('size'))
         except GitLabNotFoundError:
             if p['artifact_path']:
                 self.fail('there is no file %s in the artifacts of %s' % (p['artifact_path'], logic.describe_job(job)), job=logic.public_job(job))
@@ -1239,7 +1241,10 @@ class JobTask:
             if not same:
                 self.note('would write the log of %s to %s' % (who, dest), changed=True)
         else:
-            info = self.replace_file(dest, lambda tmp: self.client.download_job_log(self.project, job['id'], tmp))
+            def fetch(tmp):
+                with open(tmp, 'wb') as handle:
+                    return self.client.download_job_log(self.project, job['id'], handle)
+            info = self.replace_file(dest, fetch)
             if info['changed']:
                 self.note('wrote the log of %s to %s' % (who, dest), changed=True)
         return self.set_attributes(info)
@@ -1259,7 +1264,7 @@ def run(module):
 
 
 def main():
-    run_module(argument_spec(), run, input_errors=(logic.JobInputError,), supports_check_mode=True, add_file_common_args=True)
+    run_module(argument_spec(), run, supports_check_mode=True, add_file_common_args=True)
 
 
 if __name__ == '__main__':

@@ -425,7 +425,7 @@ def run(module):
 
 
 def main():
-    run_module(argument_spec(), run, input_errors=(triggers_logic.TriggerInputError,), supports_check_mode=True)
+    run_module(argument_spec(), run, supports_check_mode=True)
 
 
 if __name__ == '__main__':

@@ -641,7 +641,7 @@ def run(module):
 
 def main():
     run_module(
-        argument_spec(), run, input_errors=(variables_logic.VariableInputError,),
+        argument_spec(), run,
         supports_check_mode=True,
         mutually_exclusive=[('project', 'group'), ('key', 'variables')],
         required_one_of=[('project', 'group', 'instance'), ('key', 'variables')],

@@ -110,7 +110,12 @@ def _redirect(call, produce, size, content_type, headers):
 
 
 def archive_answer(call, archive):
-    """``present_artifacts_file!``: streamed 200, or 302 to object storage."""
+    """``present_artifacts_file!``: streamed 200, or 302 to object storage.
+
+    Content-Type ``application/octet-stream``: lib/api/helpers.rb ``present_disk_file!`` defaults to
+    it (``content_type(content_type || 'application/octet-stream')``), with ``Content-Transfer-Encoding:
+    binary`` and an attachment Content-Disposition.
+    """
     disposition = ('Content-Disposition', 'attachment; filename="%s"; filename*=UTF-8\'\'%s' % (ci.ARCHIVE_FILENAME, ci.ARCHIVE_FILENAME))
     if redirect_mode(call.state):
         return _redirect(call, archive.iter_chunks, archive.size, 'application/octet-stream', [disposition])
@@ -119,7 +124,14 @@ def archive_answer(call, archive):
 
 
 def entry_answer(call, archive, path, detect):
-    """Workhorse's ``artifacts-entry``: the entry's bytes, or its 404."""
+    """Workhorse's ``artifacts-entry``: the entry's bytes, or its 404.
+
+    Content-Type by the entry's extension, else ``application/octet-stream``: workhorse/internal/
+    artifacts/entry.go ``detectFileContentType`` (``mime.TypeByExtension(filepath.Ext(fileName))``),
+    with ``Content-Disposition: attachment; filename="<basename>"`` and the entry's Content-Length.
+    (The job log, lib/api/ci/jobs.rb ``get ':id/jobs/:job_id/trace'``, is ``text/plain`` with
+    ``Content-Disposition: infile; filename="<id>.log"``: see jobs.py.)
+    """
     if not valid_path(path):
         raise errors.bad_request()
     size = archive.entry_size(path)

@@ -76,9 +76,9 @@ def test_error_for_status_picks_the_family(status, cls):
 
 
 def test_message_names_method_path_status_words_and_hint():
-    err = errors.error_for_status('PUT', '/api/v4/projects/acme%2Fapp/variables/FOO', 403, {'message': '403 Forbidden'})
+    err = errors.error_for_status('PUT', '/api/v4/projects/acme/app/variables/FOO', 403, {'message': '403 Forbidden'})
     text = str(err)
-    assert text.startswith('PUT /api/v4/projects/acme%2Fapp/variables/FOO failed with HTTP 403: 403 Forbidden')
+    assert text.startswith('PUT /api/v4/projects/acme/app/variables/FOO failed with HTTP 403: 403 Forbidden')
     assert 'Hint:' in text and 'Maintainer' in text
 
 
@@ -92,3 +92,45 @@ def test_transport_error_without_status_has_hint():
     err = errors.GitLabTLSError('GET', '/api/v4/version', detail='certificate verify failed')
     assert str(err) == ('GET /api/v4/version failed (certificate verify failed). Hint: check the server certificate; '
                         'set ca_path to the CA bundle that signed it (validate_certs=false only for testing)')
+
+
+@pytest.mark.parametrize('problems, expected', [
+    ('api_url is required', 'Nothing was done; problem with the options: api_url is required'),
+    (['a is bad'], 'Nothing was done; problem with the options: a is bad'),
+    (['a is bad', 'b is worse'], 'Nothing was done; 2 problems with the options: a is bad; b is worse'),
+])
+def test_input_error_message(problems, expected):
+    err = errors.InputError(problems)
+    assert err.message() == expected
+    assert str(err) == expected
+    assert err.errors == ([problems] if isinstance(problems, str) else problems)
+
+
+def test_every_gitlab_error_has_maybe_applied_false_by_default():
+    for cls in (errors.GitLabError, errors.GitLabServerError, errors.GitLabTransportError, errors.GitLabTimeoutError,
+                errors.GitLabDeadlineError, errors.GitLabAnswerError, errors.GitLabDownloadError, errors.GitLabStreamCutError):
+        assert cls('POST', '/p').maybe_applied is False
+        assert cls('POST', '/p', maybe_applied=True).maybe_applied is True
+    assert errors.error_for_status('POST', '/p', 502, None, maybe_applied=True).maybe_applied is True
+    assert errors.error_for_status('POST', '/p', 400, None).maybe_applied is False
+
+
+def test_new_error_classes_sit_in_the_tree():
+    assert issubclass(errors.GitLabDeadlineError, errors.GitLabTimeoutError)
+    assert issubclass(errors.GitLabDeadlineError, errors.GitLabTransportError)
+    assert issubclass(errors.GitLabAnswerError, errors.GitLabError)
+    err = errors.GitLabDeadlineError('GET', '/api/v4/jobs/1', detail='the deadline task_timeout=60 passed')
+    assert 'task_timeout=60' in str(err) and 'Hint: the time allowed for the task ran out' in str(err)
+
+
+def test_refresh_rebuilds_the_message():
+    err = errors.GitLabAnswerError('GET', '/api/v4/x', status=200, detail='one')
+    err.detail = 'two'
+    err.refresh()
+    assert '(two)' in str(err) and '(one)' not in str(err)
+
+
+def test_html_title_of_a_login_page():
+    page = b'<!DOCTYPE html><html><head><title>Sign in \xc2\xb7 GitLab</title></head><body><form></form></body></html>'
+    assert errors.html_title(page) == 'Sign in \u00b7 GitLab'
+    assert errors.html_title(GITLAB_502_PAGE) == 'GitLab is not responding (502)'
