@@ -15,8 +15,8 @@ options:
     description:
       - URL of the GitLab instance, for example V(https://gitlab.example.com).
       - The REST API is reached under C(/api/v4) below it; a trailing C(/api/v4) is accepted too.
-      - It must be an C(http://) or C(https://) URL with a host and nothing else: no spaces, no query
-        string, no fragment, no C(user:password@). The scheme may be written in any case.
+      - "It must be an C(http://) or C(https://) URL with a host and nothing else: no spaces, no query
+        string, no fragment, no C(user:password@). The scheme may be written in any case."
       - If not set, the environment variable E(GITLAB_URL) is used, then E(CI_SERVER_URL)
         (set by GitLab inside CI jobs).
     type: str

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import time
 
+from ansible_collections.cicd.gitlab.plugins.module_utils import _files
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import InputError
 
 # gitlab-api.md 6.1
@@ -160,25 +161,13 @@ def _number_problems(params):
 
 
 def _destination_problems(params, isdir):
-    problems = []
-    artifacts_dest, log_dest = params.get('artifacts_dest'), params.get('log_dest')
-    if _given(params, 'artifact_path') and not artifacts_dest:
-        problems.append('artifact_path needs artifacts_dest, the file to write it to')
-    if params.get('artifact_path') is not None and not params['artifact_path'].strip('/ '):
-        problems.append('artifact_path cannot be empty')
-    if params.get('artifacts_max_size') is not None and not artifacts_dest:
-        problems.append('artifacts_max_size needs artifacts_dest')
-    for option, dest in (('artifacts_dest', artifacts_dest), ('log_dest', log_dest)):
-        if not dest:
-            continue
-        directory = os.path.dirname(os.path.abspath(dest))
-        if not isdir(dest) and not isdir(directory):
-            problems.append('%s: the directory %s does not exist' % (option, directory))
-    if artifacts_dest and log_dest and os.path.abspath(artifacts_dest) == os.path.abspath(log_dest):
-        problems.append('artifacts_dest and log_dest must be different files')
-    if log_dest and isdir(log_dest):
-        problems.append('log_dest must be a file, not the directory %s' % log_dest)
-    return problems
+    """The destination options (paths, mode, owner, group), checked by the one owner of host files.
+
+    ``isdir`` is os.path.isdir on the host; any other function stands for a host where only the
+    directories it names exist (table tests).
+    """
+    host = None if isdir is os.path.isdir else _files.DirectoriesOnly(isdir)
+    return _files.destination_problems(params, host=host)
 
 
 def validate_params(params, isdir=os.path.isdir):
@@ -412,9 +401,8 @@ def timeout_message(what, status, elapsed, timeout):
 # ---- artifact records -------------------------------------------------------------------------
 
 def record_path(dest):
-    """The record beside ``dest``: ``<dir>/.<name>.cicd-gitlab``."""
-    directory, name = os.path.split(os.path.abspath(dest))
-    return os.path.join(directory, '.%s%s' % (name, RECORD_SUFFIX))
+    """The record beside ``dest``: ``<dir>/.<name>.cicd-gitlab`` (written by _files.HostFiles)."""
+    return _files.record_name_for(dest)
 
 
 def expected_record(project, job_id, artifact_path):

@@ -40,6 +40,30 @@ description:
     a temporary file in the destination's directory and moved into place only when complete, so the
     destination is never partial and memory use stays flat. Redirects to object storage are followed
     without sending GitLab credentials."
+  - "Files on the managed host (O(artifacts_dest), O(log_dest)): before the first request the module
+    checks O(mode) (octal, or symbolic as for M(ansible.builtin.file)), that O(owner) and O(group)
+    exist, that the destination's directory exists and can be written, that a path ending with C(/)
+    is an existing directory, and that O(log_dest) is not a directory nor the file of
+    O(artifacts_dest). A relative path is taken from the module's working directory on the managed
+    host and shown absolute in messages and results."
+  - "The download goes to one temporary file beside the destination, named
+    C(.<file name>.cicd-gitlab-<pid>-<random>.part) and readable by its owner only. It gets its final
+    mode, owner, group and SELinux context while it still has that name, and is then renamed over the
+    destination (C(os.replace) in the same directory), so the destination is never seen with wider
+    permissions than asked for. The final mode is O(mode) (a symbolic one applied to the mode of the
+    file replaced, or of a new file); without O(mode), the replaced file's mode, or for a new file
+    C(0666) without the umask, as Ansible gives new files; without O(owner) and O(group), the replaced
+    file's. When the owner or group cannot be given, the temporary file is removed, the destination
+    is left as it was, and the task fails. O(attributes) are applied after the rename. A symbolic
+    link at the destination is replaced by the file, not followed."
+  - "A download that fails or is refused (an HTML page instead of the file, a size that differs from
+    what GitLab announced, a stream cut short, a full disk, a read-only directory) leaves the
+    destination and its record as they were and no temporary file. A run that was killed leaves its
+    temporary file; the next run for the same destination removes the temporary files of that
+    destination whose process (the pid in the name) no longer runs, and never those of a live one.
+    Check mode writes and removes nothing."
+  - "O(unsafe_writes) only matters when the rename is refused (a file bind-mounted into a container):
+    the content is then written into the destination in place, which is not atomic."
   - "Idempotence of O(artifacts_dest): a job's artifacts never change once written. After a download
     the module writes a small JSON record beside the destination, named C(.<file name>.cicd-gitlab),
     holding the project id, job id, O(artifact_path), size and sha256. The destination is up to date,
@@ -192,9 +216,14 @@ options:
   artifacts_dest:
     description:
       - Write the job's artifacts archive, or with O(artifact_path) that one file of it, to this path on
-        the managed host. When it is an existing directory, the file is written in it under the
-        archive's name (or the base name of O(artifact_path)).
-      - Its directory must exist. See the description for when it is downloaded again.
+        the managed host. When it is an existing directory (or ends with C(/), and then must be one), the
+        file is written in it under the archive's name as GitLab gives it (C(artifacts_file.filename)),
+        or the base name of O(artifact_path).
+      - A name from GitLab that is not a plain file name (empty, C(.) or C(..), a C(/) or C(\), control
+        characters, a leading C(.)) is never used; the archive is then written as C(artifacts.zip) in the
+        directory, with a warning. The file never goes outside the directory.
+      - Its directory must exist and be writable; this and O(mode), O(owner), O(group) are checked before
+        any request. See the description for how the file is written and when it is downloaded again.
       - A job without artifacts is an error.
     type: path
   artifact_path:
@@ -214,7 +243,8 @@ options:
   log_dest:
     description:
       - Write the job's log to this file on the managed host (streamed to a temporary file in the same
-        directory, then compared by sha256 and moved into place only when it differs).
+        directory, given its final mode, owner and group, then compared by sha256 and moved into place
+        only when it differs). Its directory must exist; it cannot be a directory.
       - The log of a job still running is the part written so far.
     type: path
   log_lines:
@@ -596,10 +626,7 @@ log:
       sample: ['$ make test', 'ok  all 42 tests passed', 'Job succeeded']
 '''
 
-import hashlib
-import json
 import os
-import tempfile
 import time
 
 from ansible_collections.cicd.gitlab.plugins.module_utils._module import TaskFailure, build_client, gitlab_argument_spec, run_module
@@ -610,6 +637,7 @@ from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
     GitLabPermissionError,
     GitLabValidationError,
 )
+from ansible_collections.cicd.gitlab.plugins.module_utils import _files
 from ansible_collections.cicd.gitlab.plugins.module_utils import _jobs as logic
 from ansible_collections.cicd.gitlab.plugins.module_utils import _lost as lost
 
@@ -647,37 +675,6 @@ def argument_spec():
         log_lines=dict(type='int'),
     )
     return spec
-
-
-def file_sha256(path):
-    """sha256 of a local file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for chunk in iter(lambda: handle.read(1024 * 1024), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def read_record(path):
-    """The JSON record at ``path``, or None when it is missing or unreadable."""
-    try:
-        with open(path, encoding='utf-8') as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return None
-
-
-def write_json_atomic(module, path, data):
-    """Write ``data`` as JSON to ``path`` atomically (a new file gets the umask's default mode)."""
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + '.', suffix='.tmp', dir=directory)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-            json.dump(data, handle, sort_keys=True)
-        module.atomic_move(tmp, path, unsafe_writes=module.params['unsafe_writes'])
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 class JobTask:
@@ -1152,12 +1149,27 @@ class JobTask:
         return job
 
     def artifacts_target(self, job):
-        dest = self.params['artifacts_dest']
-        if os.path.isdir(dest):
-            path = self.params['artifact_path']
-            name = os.path.basename(path.rstrip('/')) if path else (job.get('artifacts_file') or {}).get('filename') or 'artifacts.zip'
-            dest = os.path.join(dest, name)
-        return dest
+        """The file artifacts_dest names for this job (a directory gets the archive's or the file's name)."""
+        p = self.params
+        dest = _files.absolute(p['artifacts_dest'])
+        if not os.path.isdir(dest):
+            return dest
+        directory = os.path.normpath(dest)
+        if p['artifact_path']:
+            name = p['artifact_path'].rstrip('/').rsplit('/', 1)[-1]
+        else:
+            filename = (job.get('artifacts_file') or {}).get('filename')
+            name, warning = _files.server_file_name(filename) if filename is not None else (_files.FALLBACK_ARCHIVE_NAME, None)
+            if warning:
+                self.module.warn('%s: %s' % (logic.describe_job(job), warning))
+        target = os.path.join(directory, name)
+        if os.path.dirname(target) != directory or _files.name_problem(name):
+            self.fail('artifacts_dest: the file name %s would place the file outside %s' % (_files.shown(name), directory))
+        if os.path.isdir(target):
+            self.fail('artifacts_dest: %s is a directory; give the file to write' % target)
+        if p['log_dest'] and target == _files.absolute(p['log_dest']):
+            self.fail('artifacts_dest and log_dest must be different files (both are %s)' % target)
+        return target
 
     def fetch_artifacts(self, job):
         self.require_artifacts(job, 'to download')
@@ -1165,61 +1177,60 @@ class JobTask:
         dest = self.artifacts_target(job)
         project_id = (job.get('pipeline') or {}).get('project_id') or self.project
         expected = logic.expected_record(project_id, job['id'], p['artifact_path'])
-        record_file = logic.record_path(dest)
-        record = None if p['force'] else read_record(record_file)
+        record = None if p['force'] else _files.read_record(logic.record_path(dest))
         stat = None
         if logic.record_names(record, expected) and os.path.isfile(dest) and os.path.getsize(dest) == record.get('size'):
-            stat = {'size': os.path.getsize(dest), 'sha256': file_sha256(dest)}
+            stat = _files.regular_file_stat(dest)
         what = ('%s of the artifacts' % p['artifact_path']) if p['artifact_path'] else 'the artifacts archive'
         who = logic.describe_job(job)
         if logic.record_matches(record, expected, stat):
             self.note('%s already holds %s of %s' % (dest, what, who))
             info = dict(path=dest, size=stat['size'], sha256=stat['sha256'], changed=False)
-        elif self.check:
+            return self.set_attributes(info)
+        if self.check:
             self.note('would download %s of %s to %s' % (what, who, dest), changed=True)
             return dict(path=dest, size=None, sha256=None, changed=True)
-        else:
-            info = self.replace_file(dest, lambda tmp: self.download_artifacts(job, tmp))
-            write_json_atomic(self.module, record_file, logic.build_record(expected, info))
-            self.note('%s %s of %s to %s' % ('downloaded' if info['changed'] else 'checked', what, who, dest), changed=info['changed'])
-        return self.set_attributes(info)
+        info = self.replace_file(dest, lambda handle: self.download_artifacts(job, handle),
+                                 record=lambda download: logic.build_record(expected, download))
+        self.note('%s %s of %s to %s' % ('downloaded' if info.pop('replaced') else 'checked', what, who, dest), changed=info['changed'])
+        return info
 
-    def download_artifacts(self, job, tmp):
+    def download_artifacts(self, job, handle):
         p = self.params
         try:
-            with open(tmp, 'w+b') as handle:
-                if p['artifact_path']:
-                    return self.client.download_artifact_file(self.project, job['id'], p['artifact_path'], handle, max_size=p['artifacts_max_size'])
-                return self.client.download_artifacts(self.project, job['id'], handle, max_size=p['artifacts_max_size'],
-                                                      size=(job.get('artifacts_file') or {}).get('size'))
+            if p['artifact_path']:
+                return self.client.download_artifact_file(self.project, job['id'], p['artifact_path'], handle,
+                                                          max_size=p['artifacts_max_size'])
+            return self.client.download_artifacts(self.project, job['id'], handle, max_size=p['artifacts_max_size'],
+                                                  size=(job.get('artifacts_file') or {}).get('size'))
         except GitLabNotFoundError:
             if p['artifact_path']:
                 self.fail('there is no file %s in the artifacts of %s' % (p['artifact_path'], logic.describe_job(job)), job=logic.public_job(job))
             self.fail('%s has no artifacts archive to download (GitLab answered 404)' % logic.describe_job(job), job=logic.public_job(job))
 
-    def replace_file(self, dest, fetch):
-        """Download through ``fetch(tmp)`` next to ``dest``; move it into place only when the content differs."""
-        directory = os.path.dirname(os.path.abspath(dest))
+    def replace_file(self, dest, fetch, record=None):
+        """Download through ``fetch(handle)`` beside ``dest`` (see _files.HostFiles.write); host failures fail the task."""
+        files = _files.HostFiles(self.module, self.params)
         try:
-            fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(dest), suffix='.cicd-gitlab-new', dir=directory)
-        except OSError as err:
-            self.fail('cannot write in %s: %s' % (directory, err.strerror))
-        os.close(fd)
-        try:
-            info = fetch(tmp)
-            same = os.path.isfile(dest) and os.path.getsize(dest) == info['size'] and file_sha256(dest) == info['sha256']
-            if not same:
-                self.module.atomic_move(tmp, dest, unsafe_writes=self.params['unsafe_writes'])
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return dict(path=dest, size=info['size'], sha256=info['sha256'], changed=not same)
+            try:
+                info = files.write(dest, fetch, record=record)
+            finally:
+                if files.leftovers:
+                    self.note('removed what killed runs left: %s' % ', '.join(files.leftovers), changed=True)
+        except _files.FileError as err:
+            self.fail(str(err))
+        self.changed = self.changed or info['changed']
+        return info
 
     def set_attributes(self, info):
-        if os.path.exists(info['path']):
-            file_args = self.module.load_file_common_arguments(self.params, path=info['path'])
-            info['changed'] = self.module.set_fs_attributes_if_different(file_args, info['changed'])
-            self.changed = self.changed or info['changed']
+        """Give the file kept in place the requested mode, owner, group and context."""
+        try:
+            attributes_changed = _files.HostFiles(self.module, self.params).keep(info['path'])
+        except _files.FileError as err:
+            self.fail(str(err))
+        if attributes_changed:
+            self.note('%s %s the mode, owner, group or attributes asked for' % ('would give' if self.check else 'gave', info['path']), changed=True)
+        info['changed'] = info['changed'] or attributes_changed
         return info
 
     def fetch_log(self, job):
@@ -1232,22 +1243,23 @@ class JobTask:
         return info
 
     def write_log(self, job):
-        dest = self.params['log_dest']
+        dest = _files.absolute(self.params['log_dest'])
         who = logic.describe_job(job)
         if self.check:
             remote = self.client.job_log_digest(self.project, job['id'])
-            same = os.path.isfile(dest) and os.path.getsize(dest) == remote['size'] and file_sha256(dest) == remote['sha256']
+            local = _files.regular_file_stat(dest)
+            same = local is not None and local['size'] == remote['size'] and local['sha256'] == remote['sha256']
             info = dict(path=dest, size=remote['size'], sha256=remote['sha256'], changed=not same)
             if not same:
                 self.note('would write the log of %s to %s' % (who, dest), changed=True)
-        else:
-            def fetch(tmp):
-                with open(tmp, 'wb') as handle:
-                    return self.client.download_job_log(self.project, job['id'], handle)
-            info = self.replace_file(dest, fetch)
-            if info['changed']:
-                self.note('wrote the log of %s to %s' % (who, dest), changed=True)
-        return self.set_attributes(info)
+                return info
+            return self.set_attributes(info)
+        info = self.replace_file(dest, lambda handle: self.client.download_job_log(self.project, job['id'], handle))
+        if info.pop('replaced'):
+            self.note('wrote the log of %s to %s' % (who, dest), changed=True)
+        elif info['changed']:
+            self.note('gave %s the mode, owner, group or attributes asked for' % dest, changed=True)
+        return info
 
 
 def run(module):
