@@ -1142,6 +1142,30 @@ class GitLabClient:
         items = self.get_list(project_path(project) + '/pipelines', params=params)
         return items[0] if items else None
 
+    # ---- FLOWS: reading back after a lost answer, and owners by id -------------------------------
+
+    def list_pipelines(self, project, params=None, limit=20):
+        """The first ``limit`` pipelines of ``GET /projects/:id/pipelines`` with ``params``, in GitLab's order.
+
+        One request when ``limit`` is at most 100 (the default order is by id, newest first).
+        """
+        query = dict(params or {})
+        query.setdefault('per_page', max(1, min(100, int(limit))))
+        found = []
+        for item in self.paginate(project_path(project) + '/pipelines', params=query):
+            found.append(item)
+            if len(found) >= limit:
+                break
+        return found
+
+    def get_project(self, project):
+        """One project (its ``path_with_namespace`` names it; ``GET /projects/:id``)."""
+        return self.get(project_path(project))
+
+    def get_group(self, group):
+        """One group (its ``full_path`` names it; ``GET /groups/:id``). Projects are not listed."""
+        return self.get(group_path(group), params={'with_projects': 'false'})
+
     # ---- jobs (lib/api/ci/jobs.rb) -----------------------------------------------------------
 
     def list_pipeline_jobs(self, project, pipeline_id, include_retried=False):

@@ -377,3 +377,75 @@ def build_result(the_plan, answer=None) -> dict:
 def build_diff(the_plan, answer=None) -> dict:
     """``{'before', 'after'}`` of id, description and expires_at; never the token."""
     return {'before': the_plan.before(), 'after': the_plan.after(answer)}
+
+
+# ---- a create whose answer was lost -----------------------------------------------------------
+
+def new_triggers(triggers, before, description):
+    """``(ours, others)``: the triggers with ``description`` that were not in ``before`` (the list read
+    before the create), split by whether GitLab shows their full token, which it does to their owner
+    only (app/presenters/ci/trigger_presenter.rb: the token when the user may admin_trigger, which
+    app/policies/ci/trigger_policy.rb grants the owner; else short_token). A trigger created with
+    our token is ours, so it is listed with its full token."""
+    known = set(_int_id(item.get('id')) for item in before or ())
+    fresh = sorted((item for item in triggers or () if isinstance(item, dict) and item.get('description') == description
+                    and _int_id(item.get('id')) not in known), key=lambda item: _int_id(item.get('id')))
+    ours = [item for item in fresh if token_info(item)[1]]
+    others = [item for item in fresh if not token_info(item)[1]]
+    return ours, others
+
+
+def _int_id(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def created_decision(ours, others):
+    """``adopt`` (exactly one new trigger of ours and no other new one), ``none`` or ``unknown``."""
+    if len(ours) == 1 and not others:
+        return 'adopt'
+    if not ours and not others:
+        return 'none'
+    return 'unknown'
+
+
+def _lost_head(the_plan, reason):
+    what = 'rotating trigger %s' % the_plan.current.get('id') if the_plan.action == 'rotate' else 'creating a trigger'
+    return ("GitLab's answer to %s with the description '%s' in project %s was lost (%s)"
+            % (what, the_plan.description, the_plan.project, reason))
+
+
+def _old_kept(the_plan):
+    if the_plan.action != 'rotate':
+        return ''
+    return '; the old trigger %s was not deleted and its token is still valid' % the_plan.current.get('id')
+
+
+def created_none_message(the_plan, reason, still_running=False):
+    text = ('%s; listing the triggers again shows no new trigger with that description, so none was created%s. The task can '
+            'be run again' % (_lost_head(the_plan, reason), _old_kept(the_plan)))
+    if still_running:
+        text += (' (GitLab did not answer in time and may still be working on the request: list the project\'s triggers '
+                 'first, Settings > CI/CD > Pipeline trigger tokens or GET /projects/:id/triggers)')
+    return text
+
+
+def created_unknown_message(the_plan, reason, ours=(), others=(), why=None):
+    if why:
+        found = why
+    else:
+        found = 'new triggers with that description: %s' % ', '.join(
+            '%s (%s)' % (item.get('id'), 'yours' if item in ours else 'owned by %s' % (owner_name(item) or 'another user'))
+            for item in sorted(list(ours) + list(others), key=lambda item: _int_id(item.get('id'))))
+    return ('%s: a trigger may have been created and it cannot be told which (%s)%s. Check the project\'s triggers '
+            '(Settings > CI/CD > Pipeline trigger tokens, or GET /projects/:id/triggers) and delete the ones not wanted '
+            'before running the task again; a task with trigger_id returns the token of a trigger you own'
+            % (_lost_head(the_plan, reason), found, _old_kept(the_plan)))
+
+
+def adopted_note(trigger, reason):
+    """A warning text: the create's answer was lost and the new trigger was found by listing again."""
+    return ("GitLab's answer to creating trigger %s was lost (%s); it was found by listing the project's triggers again"
+            % (trigger.get('id'), reason))

@@ -97,6 +97,9 @@ options:
   project:
     description:
       - The project, as a numeric id or a full path such as V(acme/app).
+      - An all-digit value is always an id (GitLab reads C(/projects/42) as the project with id 42, never as a path);
+        the module then reads the project's full path (one more request, also in check mode) and names it in
+        RV(project_path).
     type: str
     required: true
   state:
@@ -106,6 +109,13 @@ options:
       - V(run) starts a new pipeline on O(ref) with O(variables) (and O(inputs)), through
         O(trigger_token) when given, else with the API token. Always a change. With O(name), the job of
         that name in the new pipeline is the job the other options act on.
+      - "Before starting it, the module reads the id of the ref's newest pipeline (one request). When the answer to
+        the start is lost (the connection is cut after sending, a timeout, a 5xx) or is not a pipeline, the request is
+        not sent again: the ref's pipelines newer than that one and started the same way (source C(api), or C(trigger)
+        or C(pipeline) with O(trigger_token)) are listed; exactly one is taken as the pipeline started (the task
+        reports a change and says the answer was lost); none means nothing was started and the task fails saying it
+        can run again; several, or none while GitLab may still be working on a timed-out request, fail the task with
+        the candidates and the page to check."
       - V(retried) retries the job; RV(job) then describes the new job and RV(previous_job) the one
         retried. Only jobs that are C(success), C(failed), C(canceled) or C(canceling) can be retried.
       - V(canceled) cancels an active, created, manual or scheduled job; a job that has already finished
@@ -264,6 +274,10 @@ options:
         receives the log unchanged."
     type: int
 notes:
+  - "A cancel, play, erase, retry or keep whose answer is lost (or is not a job) is not sent again: the module reads
+    the job again (for a retry, the jobs of its pipeline: the new job has the same name and a higher id, and the old
+    one is no longer listed) and reports what happened; when the action was not applied the task fails saying it can
+    run again, and when it cannot tell, it fails saying what to look at."
   - "Messages name variables by their names only, never by value. O(trigger_token) is never logged; the
     values of O(variables) and O(job_variables) are run parameters and are logged like other options,
     except those marked C(secret: true)."
@@ -436,6 +450,13 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+project_path:
+  description:
+    - The full path of the project, as given in O(project), or read from GitLab when O(project) is an id.
+    - V(null) when O(project) is an id that the token may not read (a trigger or job token).
+  returned: always
+  type: str
+  sample: acme/app
 msg:
   description: What was done, or in check mode what would be done.
   returned: always
@@ -639,8 +660,9 @@ log:
 import os
 import time
 
-from ansible_collections.cicd.gitlab.plugins.module_utils._module import add_secret, build_client, gitlab_argument_spec, run_module
+from ansible_collections.cicd.gitlab.plugins.module_utils._module import TaskFailure, build_client, gitlab_argument_spec, run_module
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
+    GitLabAuthError,
     GitLabError,
     GitLabNotFoundError,
     GitLabPermissionError,
@@ -648,6 +670,7 @@ from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
 )
 from ansible_collections.cicd.gitlab.plugins.module_utils import _files
 from ansible_collections.cicd.gitlab.plugins.module_utils import _jobs as logic
+from ansible_collections.cicd.gitlab.plugins.module_utils import _lost as lost
 
 # Injectable for unit tests.
 SLEEP = time.sleep
@@ -703,9 +726,8 @@ class JobTask:
         # ``secret: true`` are masked (Ansible's no_log masking and this task's redaction). Masking
         # every value would turn any id, size or sha256 containing a short value such as "1" into
         # VALUE_SPECIFIED_IN_NO_LOG_PARAMETER or ********.
-        for value in logic.secret_values(module.params):
-            self.secrets.append(value)
-            add_secret(module, value)
+        # run_module() registered them as no_log values before ansible-core validated the options.
+        self.secrets.extend(logic.secret_values(module.params))
         # The normalised lists the client takes: [{'key', 'value', 'variable_type'}].
         self.variables = logic.run_variables(module.params['variables'])
         self.job_variables = logic.run_variables(module.params['job_variables'])
@@ -725,7 +747,7 @@ class JobTask:
     def fail(self, msg, **extra):
         out = self.partial()
         out.update(extra)
-        self.module.fail_json(msg=logic.redact(msg, self.secrets), **out)
+        raise TaskFailure(logic.redact(msg, self.secrets), **out)
 
     def outcome(self):
         out = dict(self.result)
@@ -736,6 +758,7 @@ class JobTask:
     # ---- the flow -------------------------------------------------------------------------------
 
     def run(self):
+        self.result['project_path'] = self.resolve_project()
         if self.params['state'] == 'run':
             job = self.start()
         else:
@@ -763,6 +786,21 @@ class JobTask:
 
     # ---- run: start a pipeline ------------------------------------------------------------------
 
+    def resolve_project(self):
+        """The project's full path: as given, or for an all-digit project (an id) as GitLab names it.
+
+        One request for an id (``GET /projects/:id``), in check mode too, so that every result names
+        the project acted on. A token that may not read the project (a trigger or job token) leaves it
+        unknown (None); the requests that follow say what is wrong.
+        """
+        if not lost.is_id(self.project):
+            return self.project
+        try:
+            answer = self.client.get_project(self.project)
+        except (GitLabAuthError, GitLabPermissionError, GitLabNotFoundError):
+            return None
+        return lost.check_answer(answer, 'GET', '/api/v4/projects/%s' % self.project, expect=('path_with_namespace',))['path_with_namespace']
+
     def start(self):
         """Start the pipeline; return the job O(name) of it, or None when there is no job to act on."""
         p = self.params
@@ -770,12 +808,15 @@ class JobTask:
         if self.check:
             self.note('would start a pipeline on ref %s %s' % (p['ref'], how), changed=True)
             return None
+        floor = self.newest_pipeline()
+        path = '/api/v4/projects/%s/%s' % (self.project, 'trigger/pipeline' if p['trigger_token'] else 'pipeline')
         try:
             if p['trigger_token']:
                 pipeline = self.client.trigger_pipeline(self.project, p['trigger_token'], p['ref'], variables=self.variables,
                                                         inputs=p['inputs'])
             else:
                 pipeline = self.client.create_pipeline(self.project, p['ref'], variables=self.variables, inputs=p['inputs'])
+            pipeline = lost.check_answer(pipeline, 'POST', path, expect=('id', 'status'))
         except GitLabNotFoundError as err:
             if not p['trigger_token']:
                 raise
@@ -783,19 +824,74 @@ class JobTask:
                       '(GitLab answers 404 for both): %s' % (self.project, err))
         except GitLabValidationError as err:  # e.g. an unknown ref, or rules that leave no job
             self.fail('GitLab did not start a pipeline on ref %s of project %s: %s' % (p['ref'], self.project, err), status=err.status)
-        self.note('started pipeline %s on ref %s %s' % (pipeline['id'], p['ref'], how), changed=True)
+        except GitLabError as err:
+            if not lost.maybe_applied(err):
+                raise
+            pipeline = self.find_started(err, floor, how)
+            self.note('started pipeline %s on ref %s %s (GitLab\'s answer was lost: %s; the pipeline was found among the '
+                      'pipelines of the ref)' % (pipeline['id'], p['ref'], how, lost.lost_reason(err)), changed=True)
+        else:
+            self.note('started pipeline %s on ref %s %s' % (pipeline['id'], p['ref'], how), changed=True)
         jobs = self.client.list_pipeline_jobs(self.project, pipeline['id'])
         self.result['pipeline'] = logic.public_pipeline(pipeline, jobs)
         if p['name'] is None:
             if p['wait']:
-                self.wait_pipeline(pipeline)
+                self.wait_pipeline(pipeline, jobs)
             return None
         return self.job_in_new_pipeline(pipeline, jobs)
+
+    def newest_pipeline(self):
+        """``(known, id)`` of the ref's newest pipeline before starting one (id None: it has none).
+
+        One request. Should the answer to the start be lost, only pipelines newer than this one can
+        be the one it started. A trigger token alone may not read pipelines: then ``known`` is False.
+        """
+        try:
+            newest = self.client.latest_pipeline(self.project, self.params['ref'])
+        except (GitLabAuthError, GitLabPermissionError, GitLabNotFoundError):
+            if not self.params['trigger_token']:
+                raise
+            return False, None
+        return True, newest.get('id') if isinstance(newest, dict) else None
+
+    def find_started(self, err, floor, how):
+        """After a lost answer: the one new pipeline of the ref with our source, or fail saying what is known."""
+        p = self.params
+        known, before_id = floor
+        page = lost.pipelines_page(self.client.base_url, self.result.get('project_path'), p['ref'])
+        if not known:
+            self.fail(lost.pipeline_unknown_message(p['ref'], self.project, how, err, [], page,
+                                                    why='the pipelines of the ref could not be read before the request (the token '
+                                                        'may not read them), so a new one cannot be told from older ones'))
+        sources = lost.pipeline_sources(bool(p['trigger_token']))
+        looks = 3 if lost.may_still_run(err) else 1
+        decision, found = 'none', None
+        for look in range(looks):
+            try:
+                listed = self.client.list_pipelines(self.project, {'ref': p['ref'], 'order_by': 'id', 'sort': 'desc'},
+                                                    limit=lost.LOOK_BACK)
+            except GitLabError as again:
+                self.fail(lost.pipeline_unknown_message(p['ref'], self.project, how, err, [], page,
+                                                        why='reading the pipelines back failed too: %s' % lost.lost_reason(again)))
+            candidates = lost.new_pipelines(listed, before_id, sources)
+            decision, found = lost.pipeline_decision(candidates, lost.complete_look(listed, before_id, lost.LOOK_BACK))
+            if decision != 'none':
+                break
+            if look < looks - 1:
+                self.client.pause(look)
+        if decision == 'none':
+            self.fail(lost.pipeline_none_message(p['ref'], self.project, how, err, page))
+        if decision == 'unknown':
+            self.fail(lost.pipeline_unknown_message(p['ref'], self.project, how, err, found, page))
+        try:
+            return lost.check_answer(self.client.get_pipeline(self.project, found['id']), 'GET', '', expect=('id',))
+        except GitLabError:
+            return found
 
     def job_in_new_pipeline(self, pipeline, jobs):
         if not jobs:
             # GitLab creates a pipeline's jobs with it; give it a moment when the list is still empty.
-            jobs, dummy, dummy = self.wait(lambda: self.client.list_pipeline_jobs(self.project, pipeline['id']), bool)
+            jobs, dummy, dummy = self.wait(lambda: self.client.list_pipeline_jobs(self.project, pipeline['id']), bool, initial=jobs)
         job = logic.pick_job(jobs, self.params['name'])
         if job is None:
             self.fail(self.no_such_job(pipeline, jobs))
@@ -808,12 +904,13 @@ class JobTask:
                 % (self.params['name'], pipeline.get('id'), pipeline.get('ref'), pipeline.get('status'),
                    self.project, ', '.join(names) or 'none'))
 
-    def wait_pipeline(self, pipeline):
+    def wait_pipeline(self, pipeline, jobs=()):
         def fetch():
             return (self.client.get_pipeline(self.project, pipeline['id']),
                     self.client.list_pipeline_jobs(self.project, pipeline['id']))
 
-        (pipeline, jobs), elapsed, finished = self.wait(fetch, lambda pair: logic.pipeline_finished(*pair))
+        (pipeline, jobs), elapsed, finished = self.wait(fetch, lambda pair: logic.pipeline_finished(*pair),
+                                                        initial=(pipeline, list(jobs)))
         self.result['pipeline'] = logic.public_pipeline(pipeline, jobs)
         what = 'pipeline %s to finish' % pipeline['id']
         if not finished:
@@ -893,7 +990,7 @@ class JobTask:
         return getattr(self, 'do_' + action)(job)
 
     def wait_playable(self, job):
-        job, elapsed, finished = self.wait(lambda: self.client.get_job(self.project, job['id']), lambda j: j.get('status') != 'created')
+        job, elapsed, finished = self.wait(lambda: self.client.get_job(self.project, job['id']), lambda j: j.get('status') != 'created', initial=job)
         what = '%s to become playable' % logic.describe_job(job)
         if not finished:
             self.fail(logic.timeout_message(what, job.get('status'), elapsed, self.params['wait_timeout']), job=logic.public_job(job))
@@ -901,7 +998,10 @@ class JobTask:
         return job
 
     def do_cancel(self, job):
-        answer = self.client.cancel_job(self.project, job['id'])
+        try:
+            answer = self.act('cancel', job, lambda: self.client.cancel_job(self.project, job['id']))
+        except GitLabError as err:
+            answer = self.lost_action('cancel', job, err)
         # GitLab answers 201 with the unchanged job when it finished in the meantime.
         if answer.get('status') in ('canceling', 'canceled'):
             self.note('canceled %s' % logic.describe_job(job), changed=True)
@@ -911,47 +1011,137 @@ class JobTask:
 
     def do_play(self, job):
         try:
-            answer = self.client.play_job(self.project, job['id'], job_variables=self.job_variables)
+            answer = self.act('play', job, lambda: self.client.play_job(self.project, job['id'], job_variables=self.job_variables))
         except GitLabValidationError as err:
             self.fail('%s cannot be played: GitLab answered "%s" (it is %s); only manual or scheduled jobs can be played'
                       % (logic.describe_job(job), err.gitlab_message, job.get('status')), job=logic.public_job(job))
+        except GitLabError as err:
+            answer = self.lost_action('play', job, err)
         self.note('played %s' % logic.describe_job(job), changed=True)
         return answer
 
     def do_erase(self, job):
         try:
-            answer = self.client.erase_job(self.project, job['id'])
+            answer = self.act('erase', job, lambda: self.client.erase_job(self.project, job['id']))
         except GitLabPermissionError as err:
             self.fail('%s (%s) cannot be erased: GitLab answered "%s" (a job without log or artifacts, or an archived job, '
                       'cannot be erased; otherwise check the token\'s role)' % (logic.describe_job(job), job.get('status'), err.gitlab_message),
                       job=logic.public_job(job))
+        except GitLabError as err:
+            answer = self.lost_action('erase', job, err)
         self.note('erased %s' % logic.describe_job(job), changed=True)
         return answer
 
     def do_retry(self, job):
         try:
-            answer = self.client.retry_job(self.project, job['id'])
+            answer = self.act('retry', job, lambda: self.client.retry_job(self.project, job['id']))
         except GitLabPermissionError as err:
             self.fail('%s (%s) cannot be retried: GitLab answered "%s" (a job that was already retried cannot be retried '
                       'again; retry the newest one)' % (logic.describe_job(job), job.get('status'), err.gitlab_message),
                       job=logic.public_job(job))
+        except GitLabError as err:
+            answer = self.lost_action('retry', job, err)
         self.result['previous_job'] = {'id': job['id'], 'status': job.get('status')}
         self.note('retried %s: the new job is %s' % (logic.describe_job(job), answer.get('id')), changed=True)
         return answer
 
+    # ---- actions whose answer was lost ---------------------------------------------------------
+
+    def act(self, action, job, send):
+        """Send a job action; an answer that is not a job raises like a lost answer."""
+        path = '/api/v4/projects/%s/jobs/%s/%s' % (self.project, job['id'], 'artifacts/keep' if action == 'keep' else action)
+        return lost.check_answer(send(), 'POST', path, expect=('id', 'status'))
+
+    def lost_action(self, action, job, err):
+        """After a job action whose answer was lost: read the job again and return it as it is now.
+
+        Fails when the action was clearly not applied (it can be sent again) or when it cannot be told.
+        A retry creates a new job, found in the job's pipeline (same name, higher id, the old one retried).
+        """
+        if not lost.maybe_applied(err):
+            raise err
+        who = logic.describe_job(job)
+        head = 'GitLab\'s answer to %s %s was lost (%s)' % (lost.ACTION_WORDS[action], who, lost.lost_reason(err))
+        try:
+            if action == 'retry':
+                jobs = self.client.list_pipeline_jobs(self.project, (job.get('pipeline') or {}).get('id'))
+            else:
+                now = self.client.get_job(self.project, job['id'])
+        except GitLabError as again:
+            self.fail('%s and reading the job again failed too (%s): the %s may have been applied; look at %s before running the '
+                      'task again' % (head, lost.lost_reason(again), action, job.get('web_url') or who), job=logic.public_job(job))
+        if action == 'retry':
+            outcome, now = lost.retry_outcome(job, jobs)
+        else:
+            outcome = lost.action_outcome(action, now)
+        if outcome == 'applied':
+            self.note('%s; reading the job again shows the %s was applied' % (head, action))
+            return now
+        if outcome == 'finished':
+            self.note('%s; reading the job again shows it %s' % (head, now.get('status')))
+            return now
+        if outcome == 'not_applied':
+            self.fail('%s and reading the job again shows it was not applied: %s is %s. Nothing was changed; the task can be run '
+                      'again' % (head, who, now.get('status')), job=logic.public_job(now))
+        self.fail('%s, and it cannot be told whether GitLab applied it%s; look at %s before running the task again'
+                  % (head, lost.describe_retry_candidates(now) if action == 'retry' else ' (%s is %s)' % (who, now.get('status')),
+                     job.get('web_url') or who), job=logic.public_job(job))
+        return None
+
     # ---- waiting --------------------------------------------------------------------------------
 
-    def wait(self, fetch, done):
-        """Poll until done or the task's wait_timeout is used up: ``(value, elapsed, finished)``."""
+    def wait(self, fetch, done, initial=None):
+        """Poll until done or the task's wait_timeout is used up: ``(value, elapsed, finished)``.
+
+        While waiting, the client's deadline is the end of wait_timeout (unless the task's own deadline
+        comes first), so an answer that arrives slowly cannot outlast it; the task's deadline is put back
+        afterwards. The deadline passing is the usual timeout, with ``initial`` or the last value seen.
+        """
         p = self.params
         remaining = p['wait_timeout'] - (CLOCK() - self.started)
         intervals = logic.poll_intervals(p['poll_interval'], logic.interval_cap(p['wait_timeout']))
-        return logic.wait_for(fetch, done, remaining, intervals, sleep=SLEEP, clock=CLOCK)
+        seen = [initial]
+
+        def fetch_and_keep():
+            seen[0] = fetch()
+            return seen[0]
+
+        reason = 'wait_timeout=%s' % p['wait_timeout']
+        saved = self.bound_client(remaining, reason)
+        start = CLOCK()
+        try:
+            return logic.wait_for(fetch_and_keep, done, remaining, intervals, sleep=SLEEP, clock=CLOCK)
+        except GitLabError as err:
+            if not isinstance(err, lost.DEADLINE_ERROR) or getattr(self.client, 'deadline_reason', None) != reason:
+                raise
+            return seen[0], CLOCK() - start, False
+        finally:
+            self.unbound_client(saved)
+
+    def bound_client(self, seconds, reason):
+        """Make the client's deadline ``seconds`` from now unless its own comes first; return what to put back.
+
+        A client without deadlines (set_deadline) is left alone.
+        """
+        if not hasattr(self.client, 'set_deadline'):
+            return None
+        saved = (getattr(self.client, 'deadline', None), getattr(self.client, 'deadline_reason', None))
+        if saved[0] is None or saved[0] - time.monotonic() > seconds:
+            self.client.set_deadline(max(0.0, seconds), reason)
+        return saved
+
+    def unbound_client(self, saved):
+        if saved is None:
+            return
+        if saved[0] is None:
+            self.client.clear_deadline()
+        else:
+            self.client.deadline, self.client.deadline_reason = saved
 
     def wait_job(self, job):
         if logic.job_finished(job):
             return job
-        job, elapsed, finished = self.wait(lambda: self.client.get_job(self.project, job['id']), logic.job_finished)
+        job, elapsed, finished = self.wait(lambda: self.client.get_job(self.project, job['id']), logic.job_finished, initial=job)
         what = '%s to finish' % logic.describe_job(job)
         if not finished:
             self.fail(logic.timeout_message(what, job.get('status'), elapsed, self.params['wait_timeout']), job=logic.public_job(job))
@@ -989,7 +1179,10 @@ class JobTask:
         if self.check:
             self.note('would keep the artifacts of %s (they expire at %s)' % (who, job['artifacts_expire_at']), changed=True)
             return job
-        job = self.client.keep_artifacts(self.project, job['id'])
+        try:
+            job = self.act('keep', job, lambda: self.client.keep_artifacts(self.project, job['id']))
+        except GitLabError as err:
+            job = self.lost_action('keep', job, err)
         self.result['job'] = logic.public_job(job)
         self.note('kept the artifacts of %s' % who, changed=True)
         return job
@@ -1110,8 +1303,6 @@ class JobTask:
 
 def run(module):
     """Validate every option before the first request, then carry out the task."""
-    for value in logic.secret_values(module.params):   # masked even when the options are refused
-        add_secret(module, value)
     problems = logic.validate_params(module.params)
     if problems:
         raise logic.JobInputError(problems)

@@ -34,7 +34,8 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff shows the id, description and expiry of the trigger before and after; never its token.
+      - The diff shows the id, description and expiry of the trigger before and after; never its token. Its header
+        names the project by its full path.
   idempotent:
     support: partial
     details:
@@ -43,6 +44,9 @@ options:
   project:
     description:
       - The project whose trigger tokens to manage, as a numeric id or a full path such as V(acme/app).
+      - An all-digit value is always an id (GitLab reads C(/projects/42) as the project with id 42, never as a path);
+        the module then reads the project's full path (one more request, also in check mode) and names it in
+        RV(project_path) and in the diff header.
     type: str
     required: true
   description:
@@ -103,6 +107,12 @@ notes:
     fails and explains. Use O(rotate=true) to replace the trigger with one that you own, or create a new
     trigger with another description.
   - Rotation creates the new trigger before deleting the old one, so a valid token exists at every moment.
+  - "When the answer to creating a trigger is lost (the connection is cut after sending, a timeout, a 5xx) or is not
+    a trigger, the module lists the triggers again: the one new trigger with the description whose full token GitLab
+    shows (so it belongs to the user of O(api_token)) is the one created, and the task goes on with it (with a
+    warning). When there is none, the task fails saying that nothing was created and it can run again; when it
+    cannot tell, it fails saying a trigger may exist and how to check. A rotation deletes the old trigger only once
+    the new one is known."
   - Needs the Maintainer role in the project.
 seealso:
   - name: GitLab pipeline trigger tokens API
@@ -211,6 +221,12 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+project_path:
+  description:
+    - The full path of the project, as given in O(project), or read from GitLab when O(project) is an id.
+  returned: success
+  type: str
+  sample: acme/app
 trigger:
   description:
     - The trigger as GitLab shows it after the task, without its token. For O(state=absent), the
@@ -274,8 +290,9 @@ token_available:
   sample: true
 '''
 
-from ansible_collections.cicd.gitlab.plugins.module_utils._module import build_client, gitlab_argument_spec, run_module
+from ansible_collections.cicd.gitlab.plugins.module_utils._module import TaskFailure, build_client, gitlab_argument_spec, run_module
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import GitLabError, GitLabNotFoundError, GitLabPermissionError
+from ansible_collections.cicd.gitlab.plugins.module_utils import _lost as lost
 from ansible_collections.cicd.gitlab.plugins.module_utils import _triggers as triggers_logic
 
 
@@ -292,16 +309,49 @@ def argument_spec():
     return spec
 
 
-def rotate(module, client, the_plan):
-    """Create the new trigger first, then delete the old one, so that a valid token always exists."""
-    answer = client.create_trigger(the_plan.project, the_plan.description, expires_at=the_plan.expires_at)
+def create(module, client, the_plan, before):
+    """POST the new trigger; after an answer that was lost or is not a trigger, find it by listing again.
+
+    ``before`` is the list read before the request: the one new trigger with our description and its full
+    token (so it is ours) is the one created. Fails (TaskFailure) when none is there, or when it cannot
+    be told; the token is never in a message.
+    """
+    path = '/api/v4/projects/%s/triggers' % the_plan.project
+    try:
+        answer = client.create_trigger(the_plan.project, the_plan.description, expires_at=the_plan.expires_at)
+        return lost.check_answer(answer, 'POST', path, expect=('id', 'token'))
+    except GitLabError as err:
+        if not lost.maybe_applied(err):
+            raise
+        reason = lost.lost_reason(err)
+        try:
+            listed = client.list_triggers(the_plan.project)
+        except GitLabError as again:
+            raise TaskFailure(triggers_logic.created_unknown_message(
+                the_plan, reason, why='listing the triggers again failed too: %s' % lost.lost_reason(again)), changed=False) from None
+        ours, others = triggers_logic.new_triggers(listed, before, the_plan.description)
+        decision = triggers_logic.created_decision(ours, others)
+        if decision == 'none':
+            raise TaskFailure(triggers_logic.created_none_message(the_plan, reason, lost.may_still_run(err)), changed=False) from None
+        if decision == 'unknown':
+            raise TaskFailure(triggers_logic.created_unknown_message(the_plan, reason, ours, others), changed=True) from None
+        module.warn(triggers_logic.adopted_note(ours[0], reason))
+        return ours[0]
+
+
+def rotate(module, client, the_plan, before):
+    """Create the new trigger first, then delete the old one, so that a valid token always exists.
+
+    The old trigger is deleted only once the new one is known (answered, or found after a lost answer).
+    """
+    answer = create(module, client, the_plan, before)
     try:
         client.delete_trigger(the_plan.project, the_plan.current['id'])
     except GitLabNotFoundError:
         pass  # deleted meanwhile: the wanted state is reached
     except GitLabError as err:
-        module.fail_json(msg=triggers_logic.rotate_delete_failed_message(the_plan, answer, str(err)), status=err.status,
-                         changed=True, trigger=triggers_logic.public_trigger(answer), token_available=False)
+        raise TaskFailure(triggers_logic.rotate_delete_failed_message(the_plan, answer, str(err)), status=err.status,
+                          changed=True, trigger=triggers_logic.public_trigger(answer), token_available=False) from None
     return answer
 
 
@@ -309,19 +359,28 @@ def update_description(module, client, the_plan):
     try:
         return client.update_trigger(the_plan.project, the_plan.current['id'], the_plan.description)
     except GitLabPermissionError as err:
-        module.fail_json(msg=triggers_logic.not_owner_message(the_plan, err.gitlab_message), status=err.status)
+        raise TaskFailure(triggers_logic.not_owner_message(the_plan, err.gitlab_message), status=err.status) from None
     except GitLabNotFoundError as err:
-        module.fail_json(msg='%s (it was deleted while this task ran)' % triggers_logic.not_found_message(
-            the_plan.project, the_plan.current['id']), status=err.status)
-    return None
+        raise TaskFailure('%s (it was deleted while this task ran)' % triggers_logic.not_found_message(
+            the_plan.project, the_plan.current['id']), status=err.status) from None
+    except GitLabError as err:
+        if not lost.maybe_applied(err):
+            raise
+        # The answer was lost or is not a trigger: read the trigger again to see whether it was renamed.
+        found = triggers_logic.find_matches(client.list_triggers(the_plan.project), trigger_id=the_plan.current['id'])
+        if found and found[0].get('description') == the_plan.description:
+            module.warn("GitLab's answer to renaming trigger %s was lost (%s); listing the triggers again shows it renamed"
+                        % (the_plan.current['id'], lost.lost_reason(err)))
+            return found[0]
+        raise
 
 
-def apply(module, client, the_plan):
+def apply(module, client, the_plan, before):
     """Carry out the plan; return GitLab's answer to the create or update request (or None)."""
     if the_plan.action == 'create':
-        return client.create_trigger(the_plan.project, the_plan.description, expires_at=the_plan.expires_at)
+        return create(module, client, the_plan, before)
     if the_plan.action == 'rotate':
-        return rotate(module, client, the_plan)
+        return rotate(module, client, the_plan, before)
     if the_plan.action == 'update_description':
         return update_description(module, client, the_plan)
     if the_plan.action == 'delete':
@@ -332,24 +391,36 @@ def apply(module, client, the_plan):
     return None
 
 
+def project_full_path(client, project):
+    """The project as given, or for an all-digit project (an id) its full path (one request, in check mode too)."""
+    if not lost.is_id(project):
+        return project
+    answer = client.get_project(project)
+    return lost.check_answer(answer, 'GET', '/api/v4/projects/%s' % project, expect=('path_with_namespace',))['path_with_namespace']
+
+
 def run(module):
     """Validate, list once (all pages), plan, apply unless in check mode; return the result."""
     wanted = triggers_logic.validate(module.params)
     client = build_client(module)
-    the_plan = triggers_logic.plan(client.list_triggers(wanted['project']), wanted)
+    path = project_full_path(client, wanted['project'])
+    triggers = client.list_triggers(wanted['project'])
+    the_plan = triggers_logic.plan(triggers, wanted)
     for warning in the_plan.warnings:
         module.warn(warning)
     answer = None
     if not module.check_mode:
-        answer = apply(module, client, the_plan)
+        answer = apply(module, client, the_plan, triggers)
     elif the_plan.action == 'update_description' and the_plan.foreign:
         module.warn(triggers_logic.not_owner_warning(the_plan))
     warning = triggers_logic.expiry_ignored_warning(the_plan, answer)
     if warning:
         module.warn(warning)
     result = triggers_logic.build_result(the_plan, answer)
+    result['project_path'] = path
     if module._diff:
         result['diff'] = triggers_logic.build_diff(the_plan, answer)
+        result['diff']['before_header'] = result['diff']['after_header'] = 'triggers of project %s' % path
     return result
 
 

@@ -35,7 +35,8 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff lists the added, updated, removed and replaced variables with their attributes.
+      - The diff lists the added, updated, removed and replaced variables with their attributes; its header
+        names the project or group by its full path.
       - Values are always shown as markers, never in clear; for example C(<redacted>) and
         C(<redacted, changed>), or C(<hidden>) and C(<hidden, written>) for hidden variables.
         Even a variable that is not masked may hold a secret (a private key in a file variable
@@ -54,11 +55,16 @@ options:
       - The project whose variables to manage, as a numeric id or a full path such as V(acme/app).
         A path with V(.) or V(..) segments, an empty segment, a leading or trailing slash or a control
         character is refused before any request.
+      - An all-digit value is always an id (GitLab reads C(/projects/42) as the project with id 42, never as a path);
+        the module then reads the project's full path (one more request, also in check mode) and names it in
+        RV(project_path) and in the diff header, so that a purge aimed at the wrong project shows before it runs.
       - Exactly one of O(project), O(group) or O(instance=true) is required.
     type: str
   group:
     description:
       - The group whose variables to manage, as a numeric id or a full path such as V(acme/platform).
+      - An all-digit value is always an id; the module then reads the group's full path (one more request,
+        also in check mode) and names it in RV(group_path) and in the diff header.
       - Exactly one of O(project), O(group) or O(instance=true) is required.
     type: str
   instance:
@@ -371,6 +377,18 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+project_path:
+  description:
+    - The full path of the project (O(project)), as given, or read from GitLab when O(project) is an id.
+  returned: when O(project) is set
+  type: str
+  sample: acme/app
+group_path:
+  description:
+    - The full path of the group (O(group)), as given, or read from GitLab when O(group) is an id.
+  returned: when O(group) is set
+  type: str
+  sample: acme/platform
 variables:
   description:
     - The variables of the task by outcome, as identities; values are never returned.
@@ -411,15 +429,13 @@ variables:
       sample: [{key: SENTRY_DSN, environment_scope: '*'}]
 '''
 
-from ansible_collections.cicd.gitlab.plugins.module_utils._module import add_secret, build_client, fail_on_error, gitlab_argument_spec, run_module
+from ansible_collections.cicd.gitlab.plugins.module_utils._module import TaskFailure, build_client, gitlab_argument_spec, run_module
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
     GitLabError,
     GitLabNotFoundError,
-    GitLabServerError,
-    GitLabTLSError,
-    GitLabTransportError,
     GitLabValidationError,
 )
+from ansible_collections.cicd.gitlab.plugins.module_utils import _lost as lost
 from ansible_collections.cicd.gitlab.plugins.module_utils import _variables as variables_logic
 
 VARIABLE_FIELDS = dict(
@@ -456,7 +472,12 @@ def argument_spec():
 
 
 class Applier:
-    """Carries out a plan through the client, converging when another run got there first."""
+    """Carries out a plan through the client, converging when another run got there first.
+
+    A write whose answer was lost or is not a variable (``lost.maybe_applied``) is checked by listing
+    the variables again: a create that is there counts as done, an update whose variable now has the
+    wanted attributes counts as done, a delete whose variable is gone counts as done.
+    """
 
     def __init__(self, module, client, level, owner, the_plan, desired):
         self.module, self.client, self.level, self.owner, self.plan = module, client, level, owner, the_plan
@@ -474,21 +495,33 @@ class Applier:
             try:
                 step(entry)
             except GitLabError as err:
-                fail_on_error(self.module, err, changed=self.wrote, variable=variables_logic.public_identity(entry['id']))
+                err.result = dict(changed=self.wrote, variable=variables_logic.public_identity(entry['id']))
+                raise
             except variables_logic.VariableInputError as err:
-                self.module.fail_json(msg=str(err) if self.wrote else err.message(), errors=err.errors, changed=self.wrote)
+                raise TaskFailure(str(err) if self.wrote else err.message(), errors=err.errors, changed=self.wrote) from None
+
+    def _path(self, key=None):
+        base = {'project': 'projects/%s/variables', 'group': 'groups/%s/variables'}.get(self.level, 'admin/ci/variables')
+        base = '/api/v4/' + (base % self.owner if '%s' in base else base)
+        return base + ('/' + key if key else '')
 
     def delete(self, entry):
+        ident = entry['id']
         try:
-            self.client.delete_variable(self.level, self.owner, entry['id'][0], environment_scope=entry['id'][1])
+            self.client.delete_variable(self.level, self.owner, ident[0], environment_scope=ident[1])
         except GitLabNotFoundError:
             return  # deleted meanwhile: the wanted state is reached
+        except GitLabError as err:
+            if not lost.maybe_applied(err) or ident in self.current():
+                raise
+            # The answer was lost, and the variable is gone: deleted.
         self.wrote = True
 
     def update(self, entry):
         ident = entry['id']
         try:
             answer = self.client.update_variable(self.level, self.owner, ident[0], entry['attrs'], environment_scope=ident[1])
+            answer = lost.check_answer(answer, 'PUT', self._path(ident[0]), expect=('key',))
         except GitLabNotFoundError:
             # Deleted meanwhile: create it with the state the update would have produced.
             if entry['after']['value'] is None:
@@ -498,16 +531,29 @@ class Applier:
             self.post(created)
             self.plan.move(ident, 'creates', created)
             return
+        except GitLabError as err:
+            if not lost.maybe_applied(err) or not self.updated_after_all(entry):
+                raise
+            self.wrote = True
+            return
         self.wrote = True
         self.check_answer(ident, answer, False)
+
+    def updated_after_all(self, entry):
+        """After an update whose answer was lost or foreign: whether the variable now has the wanted attributes."""
+        current = self.current()
+        if entry['id'] not in current or entry['id'] not in self.desired:
+            return False
+        kind, dummy = variables_logic.plan_after_taken(current, self.desired[entry['id']], self.level, **self.options)
+        return kind == 'unchanged'
 
     def create(self, entry):
         """POST the variable; after an answer that leaves it unknown whether GitLab applied it, look first.
 
         The client never re-sends a POST after a 5xx or a lost connection, since it may have been
-        applied. Variables have an identity to check, so here the list is read again: a variable
-        that is there now is converged (and counted as added), one that is not is posted again,
-        at most api_retries times.
+        applied; nor does it take an empty or foreign 2xx answer as done. Variables have an identity to
+        check, so here the list is read again: a variable that is there now is converged (and counted
+        as added), one that is not is posted again, at most api_retries times.
         """
         for attempt in range(self.client.retries + 1):
             try:
@@ -519,8 +565,8 @@ class Applier:
                 # Another run created it meanwhile: read it back and converge.
                 self.converge(entry, self.current(), found_by_us=False)
                 return
-            except (GitLabServerError, GitLabTransportError) as err:
-                if isinstance(err, GitLabTLSError) or attempt >= self.client.retries:
+            except GitLabError as err:
+                if not lost.maybe_applied(err) or attempt >= self.client.retries:
                     raise
                 current = self.current()
                 if entry['id'] in current:
@@ -558,6 +604,7 @@ class Applier:
 
     def post(self, entry):
         answer = self.client.create_variable(self.level, self.owner, entry['attrs'])
+        answer = lost.check_answer(answer, 'POST', self._path(), expect=('key',))
         self.wrote = True
         self.check_answer(entry['id'], answer, entry['after']['hidden'])
 
@@ -568,21 +615,49 @@ class Applier:
                 self.module.warn(warning)
 
 
+def owner_full_path(client, level, owner):
+    """The owner as given, or for an all-digit project or group (an id) its full path, as GitLab names it.
+
+    One request for an id (``GET /projects/:id`` or ``GET /groups/:id``), in check mode too, so that a
+    purge on the wrong owner shows in the result and the diff before anything is deleted.
+    """
+    if level == 'instance' or not lost.is_id(owner):
+        return owner
+    if level == 'project':
+        answer, field = client.get_project(owner), 'path_with_namespace'
+    else:
+        answer, field = client.get_group(owner), 'full_path'
+    return lost.check_answer(answer, 'GET', '/api/v4/%ss/%s' % (level, owner), expect=(field,))[field]
+
+
 def run(module):
-    """Validate everything, list once, plan, apply unless in check mode; return the result."""
+    """Validate everything, resolve an owner given by id, list once, plan, apply unless in check mode; return the result."""
     params = module.params
-    for value in variables_logic.value_secrets(params):   # the items of variables are raw: not no_log by themselves
-        add_secret(module, value)
     level, owner, desired = variables_logic.prepare(params)
     client = build_client(module)
+    path = owner_full_path(client, level, owner)
     current = variables_logic.normalize_current(client.list_variables(level, owner), level)
     the_plan = variables_logic.plan(current, desired, level, state=params['state'], purge=params['purge'],
                                     value_update=params['value_update'], replace_hidden=params['replace_hidden'])
-    if not module.check_mode:
-        Applier(module, client, level, owner, the_plan, desired).run()
+    named = {'project': 'project_path', 'group': 'group_path'}.get(level)
+    try:
+        if not module.check_mode:
+            Applier(module, client, level, owner, the_plan, desired).run()
+    except GitLabError as err:
+        if named:
+            err.result = dict(getattr(err, 'result', None) or {}, **{named: path})
+        raise
+    except TaskFailure as failure:
+        if named:
+            failure.result[named] = path
+        raise
     result = dict(changed=the_plan.changed, variables=variables_logic.build_result(the_plan))
+    if named:
+        result[named] = path
     if module._diff:
         result['diff'] = variables_logic.build_diff(the_plan)
+        where = '%s %s' % (level, path) if named else 'the instance'
+        result['diff']['before_header'] = result['diff']['after_header'] = 'CI/CD variables of %s' % where
     return result
 
 

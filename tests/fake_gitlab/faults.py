@@ -13,6 +13,8 @@ A rule (JSON)::
            "body": {...} | "text",                    # default: GitLab's body for that status; a text
                                                       # body is text/plain unless "content_type" says otherwise
            "apply": true,                             # apply the request first, then answer the fault
+                                                      # (only with apply: a 2xx status too, an answer replaced
+                                                      # after the write was applied; its default body is empty)
        "delay": 0.2,                                  # sleep, then answer normally
        "drop": "before" | "after",                    # close without answering (request not applied), or
                                                       # apply it and close halfway through the body
@@ -95,8 +97,11 @@ class FaultRule:
 
     def _check_effect(self, data):
         if self.effect == 'status':
-            if not isinstance(data['status'], int) or not 400 <= data['status'] <= 599:
-                raise FaultError('status must be an HTTP error status (400-599)')
+            status = data['status']
+            replaced = isinstance(status, int) and 200 <= status <= 299 and bool(data.get('apply'))
+            if not isinstance(status, int) or not (400 <= status <= 599 or replaced):
+                raise FaultError('status must be an HTTP error status (400-599), or a 2xx with apply: true '
+                                 '(the request is applied and its answer replaced)')
         elif self.effect == 'delay':
             if not isinstance(data['delay'], (int, float)) or data['delay'] < 0:
                 raise FaultError('delay must be a number of seconds')
@@ -171,6 +176,8 @@ class FaultRule:
             if isinstance(body, (dict, list)):
                 return status, headers, body, 'application/json'
             return status, headers, str(body).encode('utf-8'), self.data.get('content_type', 'text/plain')
+        if status < 300:
+            return status, headers, b'', 'application/json'
         if status == 429:
             return status, headers, b'Retry later\n', 'text/plain'
         if status in _PROXY_PAGES:

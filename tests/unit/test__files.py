@@ -20,6 +20,7 @@ import sys
 import pytest
 
 from ansible_collections.cicd.gitlab.plugins.module_utils import _files as f
+from ansible_collections.cicd.gitlab.plugins.module_utils._module import TaskFailure
 
 CONTENT = b'PK\x03\x04 new artifact content\n'
 
@@ -530,8 +531,8 @@ def test_regular_file_stat_and_records(tmp_path):
 # ---- gitlab_ci_job's use: a server-supplied archive name never leaves artifacts_dest ------------------------
 
 
-class Failed(Exception):
-    pass
+# The job module's failures leave through run_module() as a TaskFailure.
+Failed = TaskFailure
 
 
 class JobModule(FakeModule):
@@ -550,7 +551,7 @@ class JobModule(FakeModule):
         self.warnings.append(text)
 
     def fail_json(self, msg, **result):
-        raise Failed(msg)
+        raise AssertionError('module code calls fail_json: %s' % msg)
 
 
 def job_task(**options):

@@ -1,0 +1,236 @@
+# -*- coding: utf-8 -*-
+# Copyright: cicd.gitlab contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Writes whose answer was lost, and owners given by id: the pure part. No HTTP in here.
+
+A POST that reached GitLab may have been applied even though no usable answer came back (the
+connection was cut after sending, the answer timed out, a proxy answered 5xx, or a 2xx answer was
+empty or not what was asked for). The client never sends such a POST again; the modules look for
+what it may have created and decide here: adopt exactly one new object, report that nothing was
+created (the request can be sent again), or say that it cannot tell and how to check.
+Private to the collection: the API of this file may change without notice.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from ansible_collections.cicd.gitlab.plugins.module_utils import _errors
+from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
+    GitLabError,
+    GitLabServerError,
+    GitLabTimeoutError,
+    GitLabTLSError,
+    GitLabTransportError,
+)
+
+# The source GitLab records for a pipeline created through POST /projects/:id/pipeline ("api"), through a
+# trigger token ("trigger"), or through a CI_JOB_TOKEN given as trigger token ("pipeline", a multi-project
+# pipeline). https://docs.gitlab.com/ci/jobs/job_rules/#ci_pipeline_source-predefined-variable
+API_SOURCES = ('api',)
+TRIGGER_SOURCES = ('trigger', 'pipeline')
+# How many pipelines of the ref are read back after a lost answer (one page).
+LOOK_BACK = 20
+_DIGITS = re.compile(r'[0-9]+\Z')
+
+
+class UnusableAnswer(GitLabError):
+    """A 2xx answer to a write that is not the object asked for (empty, not an object, fields missing).
+
+    The client's own check (GitLabAnswerError with maybe_applied=True) makes this a second line;
+    it is raised by the modules when an answer reaches them that cannot be used.
+    """
+
+    hint = 'GitLab, or something in front of it, answered with something else than the object asked for'
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.maybe_applied = self.method in ('POST', 'PUT', 'DELETE')
+
+
+ANSWER_ERRORS = tuple(cls for cls in (getattr(_errors, 'GitLabAnswerError', None), UnusableAnswer) if cls is not None)
+
+
+class _NoDeadlineError(GitLabTimeoutError):
+    """Stands in for the client's GitLabDeadlineError where the client has no deadlines yet."""
+
+
+DEADLINE_ERROR = getattr(_errors, 'GitLabDeadlineError', _NoDeadlineError)
+
+
+def check_answer(answer, method, path, expect=('id',)):
+    """Return ``answer`` when it is a JSON object with every key in ``expect``; else raise UnusableAnswer."""
+    if isinstance(answer, dict) and all(key in answer for key in expect):
+        return answer
+    if answer is None:
+        came = 'an empty answer'
+    elif not isinstance(answer, dict):
+        came = 'a JSON %s' % type(answer).__name__
+    else:
+        came = 'an object without %s' % ', '.join(key for key in expect if key not in answer)
+    raise UnusableAnswer(method, path, detail='expected a JSON object with %s, got %s' % (', '.join(expect), came))
+
+
+def maybe_applied(err):
+    """Whether the write that failed with ``err`` may have been applied by GitLab, so it must be checked.
+
+    The client marks such errors (``maybe_applied``); a 5xx, a transport failure other than TLS, a
+    timeout and a 2xx answer that could not be used count too, marked or not: reading back is always
+    safe (at worst it finds nothing and says so), while taking an applied write for a failed one is not.
+    """
+    if not isinstance(err, GitLabError):
+        return False
+    if getattr(err, 'maybe_applied', False) or isinstance(err, ANSWER_ERRORS) and err.method != 'GET':
+        return True
+    if isinstance(err, GitLabTLSError):
+        return False
+    if isinstance(err, (GitLabServerError, GitLabTransportError)):
+        return True
+    return err.status is not None and 200 <= err.status < 300
+
+
+def may_still_run(err):
+    """Whether GitLab may still be working on the request (it timed out, or a proxy gave up waiting)."""
+    return isinstance(err, GitLabTimeoutError) or getattr(err, 'status', None) in (502, 504)
+
+
+def lost_reason(err):
+    """A short text for the note: what happened to the answer."""
+    return str(err).split('. Hint:', 1)[0]
+
+
+# ---- pipelines ----------------------------------------------------------------------------------
+
+def pipeline_sources(trigger):
+    return TRIGGER_SOURCES if trigger else API_SOURCES
+
+
+def new_pipelines(pipelines, before_id, sources):
+    """The pipelines newer than ``before_id`` (None: the ref had none) whose source is one of ``sources``."""
+    floor = before_id or 0
+    return sorted((p for p in pipelines if isinstance(p, dict) and _int(p.get('id')) > floor and p.get('source') in sources),
+                  key=lambda p: _int(p.get('id')))
+
+
+def complete_look(pipelines, before_id, limit):
+    """Whether the page read back reaches back to ``before_id``, so no newer pipeline was left out."""
+    if len(pipelines) < limit:
+        return True
+    return any(_int(p.get('id')) <= (before_id or 0) for p in pipelines if isinstance(p, dict))
+
+
+def pipelines_page(web_base, project_path, ref):
+    """The page that lists a ref's pipelines, for a person to check."""
+    if not project_path:
+        return None
+    return '%s/%s/-/pipelines?ref=%s' % (web_base.rstrip('/'), project_path, quote(ref, safe=''))
+
+
+def pipeline_decision(candidates, complete):
+    """``('adopt', pipeline)``, ``('none', None)`` or ``('unknown', candidates)``."""
+    if len(candidates) == 1 and complete:
+        return 'adopt', candidates[0]
+    if not candidates and complete:
+        return 'none', None
+    return 'unknown', candidates
+
+
+def describe_candidates(candidates):
+    return ', '.join('%s (%s)' % (p.get('id'), p.get('web_url') or 'no web_url') for p in candidates)
+
+
+def pipeline_none_message(ref, project, how, err, page):
+    text = ('GitLab\'s answer to starting a pipeline on ref %s of project %s %s was lost (%s); no new pipeline of the ref '
+            'was found afterwards, so none was started and the request can be sent again safely'
+            % (ref, project, how, lost_reason(err)))
+    if may_still_run(err):
+        text += (' (unless GitLab is still working on the request that timed out: look at %s before running the task '
+                 'again)' % (page or 'the pipelines of the ref'))
+    elif page:
+        text += ' (the pipelines of the ref: %s)' % page
+    return text
+
+
+def pipeline_unknown_message(ref, project, how, err, candidates, page, why=None):
+    where = page or 'the pipelines of ref %s in project %s' % (ref, project)
+    if candidates:
+        found = 'these new pipelines of the ref could be it: %s' % describe_candidates(candidates)
+    else:
+        found = why or 'it could not be told which pipeline it started'
+    return ('GitLab\'s answer to starting a pipeline on ref %s of project %s %s was lost (%s): a pipeline may have been '
+            'started; %s. Check %s before running the task again, or a second pipeline may start'
+            % (ref, project, how, lost_reason(err), found, where))
+
+
+# ---- owners -------------------------------------------------------------------------------------
+
+def is_id(owner):
+    """An all-digit project or group is an id (GitLab reads ``/projects/42`` as id 42, never as a path).
+
+    GitLab's find_project (lib/api/helpers.rb) takes a value matching ``INTEGER_ID_REGEX = /^-?\\d+$/``
+    (Ruby's ``\\d`` is ASCII digits) as an id and looks it up with ``find_by(id:)``; only other values are
+    full paths. ASCII digits only here too.
+    """
+    if isinstance(owner, bool):
+        return False
+    if isinstance(owner, int):
+        return True
+    return isinstance(owner, str) and bool(_DIGITS.match(owner))
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+# ---- job actions ----------------------------------------------------------------------------------
+
+ACTION_WORDS = {'cancel': 'canceling', 'play': 'playing', 'erase': 'erasing', 'retry': 'retrying', 'keep': 'keeping the artifacts of'}
+_FINISHED = ('success', 'failed', 'canceled', 'skipped')
+
+
+def action_outcome(action, job):
+    """What a job read again after a lost ``action`` answer shows: ``applied``, ``not_applied``, ``finished``
+    (cancel only: it finished otherwise, nothing to cancel) or ``unknown``."""
+    status = (job or {}).get('status')
+    if action == 'cancel':
+        if status in ('canceling', 'canceled'):
+            return 'applied'
+        return 'finished' if status in _FINISHED else 'not_applied'
+    if action == 'play':
+        if status in ('manual', 'scheduled'):
+            return 'not_applied'
+        return 'unknown' if status == 'created' else 'applied'
+    if action == 'erase':
+        return 'applied' if job.get('erased_at') else 'not_applied'
+    if action == 'keep':
+        return 'applied' if job.get('artifacts_expire_at') is None else 'not_applied'
+    return 'unknown'
+
+
+def retry_outcome(old, jobs):
+    """After a lost retry answer, from the pipeline's jobs (retried ones left out, as GitLab lists them).
+
+    ``('applied', new_job)`` when the old job is no longer listed (it is retried) and exactly one job of
+    its name with a higher id is; ``('not_applied', old)`` when the old one is still listed and no newer
+    one is; else ``('unknown', [candidates])``.
+    """
+    old_id = _int(old.get('id'))
+    listed = [job for job in jobs or () if isinstance(job, dict)]
+    still = [job for job in listed if _int(job.get('id')) == old_id]
+    newer = sorted((job for job in listed if job.get('name') == old.get('name') and _int(job.get('id')) > old_id),
+                   key=lambda job: _int(job.get('id')))
+    if not still and len(newer) == 1:
+        return 'applied', newer[0]
+    if still and not newer:
+        return 'not_applied', still[0]
+    return 'unknown', newer
+
+
+def describe_retry_candidates(candidates):
+    if not candidates:
+        return ' (the job is no longer listed and no newer job of its name is)'
+    return ' (newer jobs of its name: %s)' % ', '.join('%s (%s)' % (job.get('id'), job.get('status')) for job in candidates)
