@@ -29,6 +29,13 @@ BAD_MASKED = 'bad$masked!value-0006'
 BAD_TOKEN = 'glpat-not-a-real-token-0007'
 ROLE_VALUE = 'role-secret-value-0008'
 FAILING_VALUE = 'failing-secret-value-0009'
+
+
+def marked(value):
+    """A pipeline or job variable marked secret (plain ones are run parameters, logged like any option)."""
+    return {'value': value, 'secret': True}
+
+
 ALL_VALUES = (MASKED, HIDDEN, FILE_VALUE, PIPELINE_VALUE, JOB_VALUE, BAD_MASKED, BAD_TOKEN, ROLE_VALUE, FAILING_VALUE)
 
 
@@ -100,17 +107,17 @@ def variables_and_failures(target):
 def triggers_and_pipelines(target):
     scanner = Scanner(target)
     run = scanner.play('trigger created (no_log), pipeline run with its token and variables', 'gitlab_ci_job/trigger_and_run.yml',
-                       {'gitlab_project': 'acme/svc', 'test_description': 'secrets run', 'test_variables': {'SEC_PIPELINE': PIPELINE_VALUE}})
+                       {'gitlab_project': 'acme/svc', 'test_description': 'secrets run', 'test_variables': {'SEC_PIPELINE': marked(PIPELINE_VALUE)}})
     pipeline_id = run.task('Run the pipeline with the trigger token')['result']['pipeline']['id']
     scanner.play('manual job played with job variables', 'gitlab_ci_job/job.yml',
                  {'test_project': 'acme/svc', 'test_state': 'played', 'test_pipeline_id': pipeline_id, 'test_name': 'deploy',
-                  'test_wait': True, 'test_job_variables': {'SEC_JOB': JOB_VALUE}})
+                  'test_wait': True, 'test_job_variables': {'SEC_JOB': marked(JOB_VALUE)}})
     scanner.play('trigger rotated (no_log), run, play, revoked token refused', os.path.join(PLAYBOOKS, 'rotate_and_run.yml'),
-                 {'gitlab_project': 'acme/svc', 'test_description': 'secrets rotate', 'test_variables': {'SEC_PIPELINE': PIPELINE_VALUE},
-                  'test_job_variables': {'SEC_JOB': JOB_VALUE}})
+                 {'gitlab_project': 'acme/svc', 'test_description': 'secrets rotate', 'test_variables': {'SEC_PIPELINE': marked(PIPELINE_VALUE)},
+                  'test_job_variables': {'SEC_JOB': marked(JOB_VALUE)}})
     scanner.play('failed job with its log tail', 'gitlab_ci_job/job.yml',
                  {'test_project': 'acme/svc', 'test_state': 'run', 'test_ref': 'main', 'test_wait': True, 'test_name': 'test',
-                  'test_variables': {'FAIL_TEST': FAILING_VALUE}}, expect_ok=False)
+                  'test_variables': {'FAIL_TEST': marked(FAILING_VALUE)}}, expect_ok=False)
     scanner.play('trigger token used through ansible.builtin.uri (no_log)', 'gitlab_ci_trigger/use_token.yml',
                  {'test_description': 'secrets uri'})
     return scanner
@@ -124,11 +131,11 @@ def roles(target, tmp_path):
                            'variables': [{'key': 'SEC_ROLE', 'value': ROLE_VALUE, 'masked': True},
                                          {'key': 'SEC_ROLE_HIDDEN', 'value': HIDDEN, 'hidden': True}]}]})
     scanner.play('pipeline role: trigger, variables, job variables, artifacts', 'roles/pipeline.yml', {
-        'test_project': 'acme/svc', 'test_trigger': 'secrets pipeline role', 'test_variables': {'SEC_PIPELINE': PIPELINE_VALUE},
-        'test_play_jobs': [{'name': 'deploy', 'variables': {'SEC_JOB': JOB_VALUE}}],
+        'test_project': 'acme/svc', 'test_trigger': 'secrets pipeline role', 'test_variables': {'SEC_PIPELINE': marked(PIPELINE_VALUE)},
+        'test_play_jobs': [{'name': 'deploy', 'variables': {'SEC_JOB': marked(JOB_VALUE)}}],
         'test_artifacts': [{'job': 'build', 'artifact_path': 'dist/VERSION'}], 'test_dir': str(tmp_path / 'artifacts')})
     scanner.play('pipeline role: a failing pipeline shows its log tail', 'roles/pipeline.yml', {
-        'test_project': 'acme/svc', 'test_variables': {'FAIL_TEST': FAILING_VALUE}}, expect_ok=False)
+        'test_project': 'acme/svc', 'test_variables': {'FAIL_TEST': marked(FAILING_VALUE)}}, expect_ok=False)
     return scanner
 
 
