@@ -44,7 +44,7 @@ def prepare(fake):
     """Pipelines and a trigger token on the fake, made through the API (not the modules)."""
     target = Target(fake.url, ROOT_TOKEN, 'acme/app', 'acme', fake=fake)
     first, jobs = finished_pipeline(target, 'acme/svc')
-    deploys = [finished_pipeline(target, 'acme/svc')[1]['deploy']['id'] for _ in range(2)]
+    deploys = [finished_pipeline(target, 'acme/svc')[1]['deploy']['id'] for dummy in range(2)]
     dummy_pipeline, app_jobs = finished_pipeline(target, 'acme/app')
     del dummy_pipeline
     job = target.api('GET', 'projects/acme%%2Fsvc/jobs/%d' % jobs['build']['id']).json()
