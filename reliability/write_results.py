@@ -42,6 +42,12 @@ INTEGRATION_CAUSES = {
         'token); at -v and above ansible-playbook prints every task result, the returned trigger token included. This '
         'is the documented contract (README: put no_log: true on a task that registers the token); a module cannot '
         'hide a value it returns. Every playbook here that registers a token with no_log showed none.'),
+    ('test_lost_answers_playbooks', 'test_a_trigger_create'): (
+        'the same playbook as test_trigger_playbooks (gitlab_ci_trigger/trigger.yml registers the result without no_log '
+        'so the test can read the adopted token): at -v and above ansible-playbook prints the returned trigger token.'),
+    ('test_lost_answers_playbooks', 'test_a_rotation'): (
+        'the same playbook as test_trigger_playbooks (gitlab_ci_trigger/trigger.yml registers the result without no_log '
+        'so the test can read the new token): at -v and above ansible-playbook prints the returned trigger token.'),
     ('test_awx', 'test_demo_job_runs_through_ansible_runner_like_awx'): (
         'a verbosity artefact: the test expects the first ansible-runner event to be playbook_on_start, and at -vvv '
         'runner emits verbose events first; no secret is involved.'),
