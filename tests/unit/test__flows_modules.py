@@ -5,20 +5,12 @@ or a failure that says nothing was done, or that it cannot tell and how to check
 reaches the output. Real HTTP runs against the fake GitLab are in tests/integration/test_lost_answers_playbooks.py.
 """
 
-import contextlib
 import json
 from unittest import mock
 
 import pytest
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        from ansible.module_utils import basic  # pylint: disable=import-outside-toplevel
-        with mock.patch.object(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode()):
-            yield
+from tests.unit.module_args import patch_module_args
 
 from ansible_collections.cicd.gitlab.plugins.module_utils import _lost as lost
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (

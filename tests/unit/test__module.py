@@ -5,20 +5,11 @@ answer. Every failure must leave through it redacted: the token in every form a 
 it (raw with its line end, repr-escaped, URL-encoded), and every secret the task registered.
 """
 
-import contextlib
 import json
-from unittest import mock
 
 import pytest
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        from ansible.module_utils import basic  # pylint: disable=import-outside-toplevel
-        with mock.patch.object(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode()):
-            yield
+from tests.unit.module_args import patch_module_args
 
 from ansible_collections.cicd.gitlab.plugins.module_utils import _module
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import GitLabServerError, GitLabTransportError, InputError
