@@ -370,6 +370,27 @@ def _set_read_timeout(response, seconds):
         pass
 
 
+class _Discard:
+    """A binary handle that keeps nothing: what job_log_digest() downloads into."""
+
+    @staticmethod
+    def tell():
+        return 0
+
+    def seek(self, offset, whence=0):
+        return 0
+
+    def truncate(self, size=None):
+        return 0
+
+    def write(self, data):
+        return len(data)
+
+    @staticmethod
+    def readable():
+        return False
+
+
 class GitLabClient:
     """A GitLab REST API v4 client for one GitLab instance and one token."""
 
@@ -1218,24 +1239,12 @@ class GitLabClient:
         return self.download(self._job_path(project, job_id, '/trace'), handle, max_size=max_size, expect={'kind': 'log'})
 
     def job_log_digest(self, project, job_id):
-        """``{'size', 'sha256'}`` of a job's log, read as a stream and written nowhere (for check mode); a cut stream is retried."""
-        url = self.url(self._job_path(project, job_id, '/trace'))
-        shown = self._display(url)
+        """``{'size', 'sha256'}`` of a job's log, read as a stream and written nowhere (for check mode).
 
-        def consume(response, chunks):
-            digest = hashlib.sha256()
-            size = 0
-            head = bytearray()
-            for chunk in chunks:
-                size += len(chunk)
-                if len(head) < HEAD_BYTES:
-                    head += chunk[:HEAD_BYTES - len(head)]
-                digest.update(chunk)
-            self._verify_download(shown, response.status_code, response.headers.get('Content-Type', ''), bytes(head), size,
-                                  None, 0, {'kind': 'log'})
-            return {'size': size, 'sha256': digest.hexdigest()}
-
-        return self._retrying('GET', shown, lambda: self._streamed(url, shown, None, consume))
+        The same download, verification and retries as download_job_log(), into a handle that keeps nothing.
+        """
+        info = self.download(self._job_path(project, job_id, '/trace'), _Discard(), expect={'kind': 'log'})
+        return {'size': info['size'], 'sha256': info['sha256']}
 
     def job_log_tail(self, project, job_id, lines):
         """The last ``lines`` raw lines of a job's log, read as a stream; a cut stream is retried.
