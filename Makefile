@@ -2,18 +2,19 @@
 #   make demo    run the demo playbook against the bundled fake GitLab (or GITLAB_URL/GITLAB_TOKEN)
 #   make test    every test: pytest (unit, fidelity, integration, reduced reliability), ansible-lint, ansible-test sanity,
 #                build + install the tarball and render every module's docs
+#   make matrix  for every ansible-core line that meta/runtime.yml claims: build and install the tarball,
+#                ansible-test sanity, and a smoke playbook of every module against the fake (tests/matrix)
+# The development tools run on Python 3.12+ (ansible-core 2.21); tools/find_python.sh finds one
+# (set PYTHON=/path/to/python3.12 to choose) and says what to install when there is none.
 
-PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: test demo bench reliability venv pytest lint sanity docs clean
+.PHONY: test demo bench reliability venv pytest lint sanity docs matrix clean
 
-$(STAMP): tests/requirements-dev.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -r tests/requirements-dev.txt
-	touch $(STAMP)
+$(STAMP): tests/requirements-dev.txt tools/venv.sh
+	VENV=$(VENV) tools/venv.sh
 
 venv: $(STAMP)
 
@@ -41,5 +42,8 @@ bench: venv
 reliability: venv
 	tools/reliability.sh
 
+matrix: venv
+	tools/matrix.sh
+
 clean:
-	rm -rf $(VENV) .ansible collections tests/output dist
+	rm -rf $(VENV) .matrix .ansible collections tests/output dist

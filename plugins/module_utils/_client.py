@@ -1320,7 +1320,9 @@ def _reusable(response):
     """
     raw = getattr(getattr(response, 'raw', None), '_fp', None)
     try:
-        if not raw.chunked and raw.length == 0:
+        # Python 3.13's http.client closes the response itself once Content-Length bytes are read
+        # (and its _close_conn() then fails on the missing fp); older ones wait for one more read.
+        if not raw.isclosed() and not raw.chunked and raw.length == 0:
             raw._close_conn()  # pylint: disable=protected-access
         if raw.isclosed():
             response._content_consumed = True  # pylint: disable=protected-access

@@ -165,7 +165,9 @@ def current_umask():
 
 def new_file_mode(umask=None):
     """The mode Ansible gives a file it creates: 0666 without the umask."""
-    return 0o666 & ~(current_umask() if umask is None else umask)
+    if umask is None:
+        umask = current_umask()
+    return 0o666 & ~umask
 
 
 def parse_mode(mode, base):

@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from ansible_collections.cicd.gitlab.plugins.module_utils import _errors
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
+    GitLabAnswerError,
+    GitLabDeadlineError,
     GitLabError,
     GitLabServerError,
     GitLabTimeoutError,
@@ -49,14 +50,8 @@ class UnusableAnswer(GitLabError):
         self.maybe_applied = self.method in ('POST', 'PUT', 'DELETE')
 
 
-ANSWER_ERRORS = tuple(cls for cls in (getattr(_errors, 'GitLabAnswerError', None), UnusableAnswer) if cls is not None)
-
-
-class _NoDeadlineError(GitLabTimeoutError):
-    """Stands in for the client's GitLabDeadlineError where the client has no deadlines yet."""
-
-
-DEADLINE_ERROR = getattr(_errors, 'GitLabDeadlineError', _NoDeadlineError)
+ANSWER_ERRORS = (GitLabAnswerError, UnusableAnswer)
+DEADLINE_ERROR = GitLabDeadlineError
 
 
 def check_answer(answer, method, path, expect=('id',)):
@@ -81,7 +76,7 @@ def maybe_applied(err):
     """
     if not isinstance(err, GitLabError):
         return False
-    if getattr(err, 'maybe_applied', False) or isinstance(err, ANSWER_ERRORS) and err.method != 'GET':
+    if err.maybe_applied or isinstance(err, ANSWER_ERRORS) and err.method != 'GET':
         return True
     if isinstance(err, GitLabTLSError):
         return False

@@ -83,13 +83,13 @@ def client_from_options(options, secrets=()):
 
 
 def build_client(module):
-    """The GitLabClient of a module's connection options (fails when requests is missing).
+    """The GitLabClient of a module's connection options (TaskFailure when requests is missing).
 
     Every form of the token (and of CI_JOB_TOKEN) joins the module's no_log values, so Ansible
     masks it wherever it appears, and the client redacts every secret the module knows.
     """
     if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+        raise TaskFailure(missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
     for name in ('api_token', 'CI_JOB_TOKEN'):
         value = module.params.get(name) if name == 'api_token' else os.environ.get(name)
         if value and (name == 'api_token' or module.params['api_token_type'] == 'job'):
@@ -121,14 +121,6 @@ def add_secret(module, value):
         value = str(value)
     if isinstance(value, str) and value:
         module.no_log_values.update(secret_forms(value))
-
-
-def fail_on_error(module, err, **result):
-    """Turn a GitLabError into fail_json. Never returns."""
-    extra = dict(result)
-    if err.status is not None:
-        extra['status'] = err.status
-    module.fail_json(msg=str(err), **extra)
 
 
 class _EarlySecretsModule(AnsibleModule):

@@ -676,9 +676,6 @@ from ansible_collections.cicd.gitlab.plugins.module_utils import _lost as lost
 SLEEP = time.sleep
 CLOCK = time.monotonic
 
-DONE_VERBS = {'cancel': 'canceled', 'play': 'played', 'erase': 'erased', 'retry': 'retried'}
-
-
 def argument_spec():
     spec = gitlab_argument_spec()
     spec.update(
@@ -987,7 +984,8 @@ class JobTask:
             self.note('would %s %s' % (action, logic.describe_job(job)), changed=True)
             self.result['job'] = logic.public_job(job)
             return None
-        return getattr(self, 'do_' + action)(job)
+        do = {'cancel': self.do_cancel, 'play': self.do_play, 'erase': self.do_erase, 'retry': self.do_retry}
+        return do[action](job)
 
     def wait_playable(self, job):
         job, elapsed, finished = self.wait(lambda: self.client.get_job(self.project, job['id']), lambda j: j.get('status') != 'created', initial=job)
