@@ -3,7 +3,10 @@
 Plain pytest cannot import ``ansible_collections.cicd.gitlab`` from a checkout whose folder is
 not laid out as ``ansible_collections/cicd/gitlab``; this builds such a tree in a temporary
 folder (a symlink to the checkout) and puts it on ``sys.path``. It does nothing when the
-checkout already sits in such a tree. See shared/reference/toolchain.md section 3.
+checkout already sits in such a tree. ansible-test has the same need: it runs only from a path
+that ends in ``ansible_collections/NAMESPACE/NAME``
+(https://docs.ansible.com/ansible/latest/dev_guide/testing_running_locally.html), which is why
+tools/sanity.sh copies the checkout into such a tree.
 """
 
 import atexit

@@ -28,7 +28,12 @@ SECRET2 = 'S3cr3t-Value_0002'
 
 
 class MemoryClient:
-    """Just enough of GitLabClient's variable methods, with GitLab's identity rules (gitlab-api.md 2.4)."""
+    """Just enough of GitLabClient's variable methods, with GitLab's identity rules.
+
+    A variable is one (key, environment_scope) of its project or group (the uniqueness validation in
+    GitLab's `app/models/ci/variable.rb`); an instance variable is its key alone
+    (https://docs.gitlab.com/api/instance_level_ci_variables/).
+    """
 
     def __init__(self, level='project', variables=(), drop_group_scope=False):
         self.level = level

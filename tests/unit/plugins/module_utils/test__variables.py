@@ -39,7 +39,7 @@ def item(key, **kwargs):
 
 
 def api(key, value=SECRET, scope='*', **kwargs):
-    """A variable as GitLab's list answers it (gitlab-api.md 2.3)."""
+    """A variable as GitLab's list answers it (`lib/api/entities/ci/variable.rb`; https://docs.gitlab.com/api/project_level_variables/)."""
     result = dict(variable_type='env_var', key=key, value=value, hidden=False, protected=False,
                   masked=False, raw=False, environment_scope=scope, description=None)
     result.update(kwargs)
@@ -472,7 +472,7 @@ def test_item_types(field, bad, expected):
     assert_no_secret(errors)
 
 
-# ---- GitLab's masking rules (gitlab-api.md 2.5, maskable_spec.rb examples) ---------------------
+# ---- GitLab's masking rules (app/models/concerns/ci/maskable.rb; examples from spec/models/concerns/ci/maskable_spec.rb) ----
 
 MASK_CASES = [
     # (value, raw, accepted by GitLab)

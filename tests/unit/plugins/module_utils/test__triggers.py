@@ -23,7 +23,7 @@ PROJECT = 'acme/app'
 
 
 def api(trigger_id, description, token=OWN_TOKEN, owner='alice', expires_at=None):
-    """A trigger as GitLab's list answers it (gitlab-api.md 5.1)."""
+    """A trigger as GitLab's list answers it (`lib/api/entities/trigger.rb`; https://docs.gitlab.com/api/pipeline_triggers/)."""
     return {
         'id': trigger_id, 'token': token, 'description': description,
         'created_at': '2026-01-01T10:00:00.000Z', 'updated_at': '2026-01-02T10:00:00.000Z',

@@ -1,0 +1,434 @@
+"""The gitlab_ci_job module run in-process, its real client against the fake GitLab.
+
+These tests pin what the pure tests of _jobs.py cannot: the requests each run sends (read from the
+fake's journal, tests/fake_gitlab/server.py), changed on a first run and not on a second, check
+mode sending no write, files written on the first run and left alone on the second, and that no
+token or secret value reaches the result.
+
+Time is virtual: the fake's CI clock (``fake.state.clock``, tests/fake_gitlab/ci.py) and the
+module's SLEEP and CLOCK are one Clock, so a wait costs no real time and a pipeline of the default
+seed (tests/fake_gitlab/seeds/default.yml) runs to its end in the first few polls: acme/svc passes
+(build with artifacts, test, a manual deploy), acme/app fails in its test stage.
+The same runs through ansible-playbook are in tests/integration/test_job_playbooks.py.
+"""
+
+import hashlib
+import io
+import json
+import os
+import time
+import zipfile
+from unittest import mock
+from urllib.parse import quote
+
+import pytest
+import requests
+
+from tests.conftest import DEV_TOKEN, ROOT_TOKEN
+from tests.unit.module_args import patch_module_args
+
+from ansible_collections.cicd.gitlab.plugins.modules import gitlab_ci_job as module_under_test
+
+SVC = 'acme/svc'
+API = '/api/v4/projects/acme%2Fsvc'
+SECRET = 'run-secret-value-0001'
+JOB_SECRET = 'play-secret-value-0002'
+SVC_BUILD_LOG = b'compiling svc\nbuild ok\n'
+
+
+class Clock:
+    """Virtual time for the fake and the module: ``sleep`` moves it on, nothing waits."""
+
+    def __init__(self):
+        self.now = time.time()
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(fake):
+    found = Clock()
+    fake.state.clock = found
+    with mock.patch.object(module_under_test, 'SLEEP', found.sleep), mock.patch.object(module_under_test, 'CLOCK', found):
+        yield found
+
+
+def api(fake, method, path, token=DEV_TOKEN, **kwargs):
+    response = requests.request(method, fake.api_url + path, headers={'PRIVATE-TOKEN': token}, timeout=10, **kwargs)
+    assert response.status_code < 300, response.text
+    return response.json() if response.content else None
+
+
+def pipeline_jobs(fake, pipeline_id, project=SVC):
+    """``{name: job}`` of the pipeline's latest jobs, as GitLab shows them now."""
+    jobs = api(fake, 'GET', '/projects/%s/pipelines/%d/jobs' % (quote(project, safe=''), pipeline_id))
+    return {job['name']: job for job in jobs}
+
+
+def started(fake, clock, project=SVC, seconds=30):
+    """A pipeline started through the API (not the module), ``seconds`` later: ``(pipeline_id, {name: job})``."""
+    pipeline = api(fake, 'POST', '/projects/%s/pipeline' % quote(project, safe=''), json={'ref': 'main'})
+    clock.sleep(seconds)
+    return pipeline['id'], pipeline_jobs(fake, pipeline['id'], project)
+
+
+def calls(fake):
+    """``(method, path)`` of every API request since the journal was cleared."""
+    return [(entry['method'], entry['path']) for entry in fake.journal]
+
+
+def writes(fake):
+    return [call for call in calls(fake) if call[0] != 'GET']
+
+
+def run(capsys, fake, check=False, secrets=(), **args):
+    """main() with these options (dev's token unless api_token is given); returns the result.
+
+    Clears the journal first; the printed result must hold no token and no secret value.
+    """
+    args = dict(dict(api_url=fake.url, api_token=DEV_TOKEN, project=SVC), **args)
+    args = dict((name, value) for name, value in args.items() if value is not None)
+    args['_ansible_check_mode'] = check
+    fake.clear_journal()
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            module_under_test.main()
+    out = capsys.readouterr().out
+    for secret in (DEV_TOKEN, ROOT_TOKEN, SECRET, JOB_SECRET) + tuple(secrets):
+        assert secret not in out, 'a secret reached the result'
+    return json.loads(out)
+
+
+# ---- state=run ----------------------------------------------------------------------------------
+
+
+def test_run_waits_for_the_pipeline_and_each_run_starts_one(capsys, fake, clock):
+    result = run(capsys, fake, state='run', ref='main', wait=True, poll_interval=1)
+    assert result['changed'] is True and 'failed' not in result
+    pipeline = result['pipeline']
+    # A pipeline whose only job left is manual (and allowed to fail) has finished.
+    assert pipeline['status'] == 'success' and pipeline['source'] == 'api' and pipeline['ref'] == 'main'
+    assert {j['name']: j['status'] for j in pipeline['jobs']} == {'build': 'success', 'test': 'success', 'deploy': 'manual'}
+    seen = calls(fake)
+    assert seen[:3] == [('GET', API + '/pipelines'), ('POST', API + '/pipeline'), ('GET', API + '/pipelines/%d/jobs' % pipeline['id'])]
+    assert set(seen[3:]) == {('GET', API + '/pipelines/%d' % pipeline['id']), ('GET', API + '/pipelines/%d/jobs' % pipeline['id'])}
+    assert writes(fake) == [('POST', API + '/pipeline')]
+    assert result['actions'][0] == 'started pipeline %d on ref main with the API token' % pipeline['id']
+    assert result['actions'][1].startswith('waited ') and result['actions'][1].endswith('for pipeline %d to finish (success)' % pipeline['id'])
+
+    again = run(capsys, fake, state='run', ref='main')
+    assert again['changed'] is True and again['pipeline']['id'] == pipeline['id'] + 1
+    assert writes(fake) == [('POST', API + '/pipeline')]
+
+
+def test_run_in_check_mode_sends_nothing(capsys, fake, clock):
+    result = run(capsys, fake, check=True, state='run', ref='main', wait=True, name='build', log_lines=5)
+    assert result['changed'] is True
+    assert result['msg'] == 'check mode: would start a pipeline on ref main with the API token'
+    assert calls(fake) == [] and 'pipeline' not in result and 'job' not in result
+
+
+def test_run_in_check_mode_with_a_project_id_reads_only_the_project(capsys, fake, clock):
+    project_id = next(p['id'] for p in fake.dump_state()['projects'] if p['full_path'] == SVC)
+    result = run(capsys, fake, check=True, project=str(project_id), state='run', ref='main')
+    assert result['changed'] is True and result['project_path'] == SVC
+    assert calls(fake) == [('GET', '/api/v4/projects/%d' % project_id)]
+
+
+def new_trigger(fake):
+    """A trigger of acme/svc owned by root; returns it with its token (and the token's secret forms)."""
+    trigger = api(fake, 'POST', '/projects/acme%2Fsvc/triggers', token=ROOT_TOKEN, data={'description': 'unit'})
+    return trigger, (trigger['token'], trigger['token'][len('glptt-'):])
+
+
+def test_run_with_a_trigger_token_and_a_secret_variable(capsys, fake, clock):
+    trigger, forms = new_trigger(fake)
+    result = run(capsys, fake, secrets=forms, trigger_token=trigger['token'], state='run', ref='main', wait=True, poll_interval=1,
+                 variables={'DEPLOY_ENV': {'value': SECRET, 'secret': True}, 'PLAIN': 'plain-value'})
+    assert result['changed'] is True and 'failed' not in result
+    assert result['pipeline']['source'] == 'trigger' and result['pipeline']['status'] == 'success'
+    assert result['actions'][0] == 'started pipeline %d on ref main with the trigger token' % result['pipeline']['id']
+    assert writes(fake) == [('POST', API + '/trigger/pipeline')]
+    assert fake.journal[1]['user'] is None            # the start carries the trigger token, not api_token
+    variables = api(fake, 'GET', '/projects/acme%%2Fsvc/pipelines/%d/variables' % result['pipeline']['id'], token=ROOT_TOKEN)
+    values = {v['key']: v['value'] for v in variables}
+    assert values['DEPLOY_ENV'] == SECRET and values['PLAIN'] == 'plain-value'    # and GitLab's TRIGGER_PAYLOAD
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    'gitlab_ci_job bug: state=run with trigger_token and no api_token (the first EXAMPLE of the module) starts the '
+    'pipeline, then JobTask.start() lists its jobs (GET /projects/:id/pipelines/:id/jobs) with no token; GitLab '
+    'answers 404 for a private project and the task fails with "HTTP 404: 404 Project Not Found" although the '
+    'pipeline was started. newest_pipeline() and resolve_project() already tolerate a token that cannot read; the '
+    'jobs listing after the start does not'))
+def test_run_with_only_a_trigger_token_reports_the_pipeline_it_started(capsys, fake, clock):
+    trigger, forms = new_trigger(fake)
+    result = run(capsys, fake, secrets=forms, api_token=None, trigger_token=trigger['token'], state='run', ref='main')
+    assert writes(fake) == [('POST', API + '/trigger/pipeline')]
+    assert result['changed'] is True
+    assert 'failed' not in result, result['msg']
+    assert result['pipeline']['id'] == 1 and result['pipeline']['source'] == 'trigger'
+
+
+def test_run_of_a_failing_pipeline_fails_after_starting_it(capsys, fake, clock):
+    result = run(capsys, fake, project='acme/app', state='run', ref='main', wait=True, poll_interval=1)
+    assert result['failed'] is True and result['changed'] is True
+    assert 'ended with status failed' in result['msg'] and 'test (' in result['msg']
+    assert result['pipeline']['status'] == 'failed'
+    assert writes(fake) == [('POST', '/api/v4/projects/acme%2Fapp/pipeline')]
+
+
+def test_run_one_job_then_its_log_lines_and_artifacts(capsys, fake, clock, tmp_path):
+    result = run(capsys, fake, state='run', ref='main', name='build', wait=True, poll_interval=1, log_lines=5,
+                 artifacts_dest=str(tmp_path) + '/')
+    assert result['changed'] is True and result['job']['name'] == 'build' and result['job']['status'] == 'success'
+    assert result['log'] == {'lines': ['compiling svc', 'build ok']}
+    target = str(tmp_path / 'artifacts.zip')
+    assert result['artifacts']['path'] == target and result['artifacts']['changed'] is True
+    with zipfile.ZipFile(target) as archive:
+        assert archive.read('dist/VERSION') == b'2.0.0\n'
+    job_id = result['job']['id']
+    assert writes(fake) == [('POST', API + '/pipeline')]
+    assert ('GET', API + '/jobs/%d/artifacts' % job_id) in calls(fake)
+    assert ('GET', API + '/jobs/%d/trace' % job_id) in calls(fake)
+
+
+# ---- artifacts and logs on the managed host -----------------------------------------------------
+
+
+def test_artifacts_download_once_then_are_left_alone(capsys, fake, clock, tmp_path):
+    dummy, jobs = started(fake, clock)
+    build = jobs['build']['id']
+    dest = str(tmp_path / 'svc.zip')
+    predicted = run(capsys, fake, check=True, job_id=build, artifacts_dest=dest)
+    assert predicted['changed'] is True and predicted['artifacts'] == {'path': dest, 'size': None, 'sha256': None, 'changed': True}
+    assert calls(fake) == [('GET', API + '/jobs/%d' % build)]
+    assert os.listdir(str(tmp_path)) == []
+
+    first = run(capsys, fake, job_id=build, artifacts_dest=dest)
+    assert first['changed'] is True
+    assert calls(fake) == [('GET', API + '/jobs/%d' % build), ('GET', API + '/jobs/%d/artifacts' % build)]
+    with open(dest, 'rb') as handle:
+        content = handle.read()
+    assert first['artifacts'] == {'path': dest, 'size': len(content), 'sha256': hashlib.sha256(content).hexdigest(), 'changed': True}
+    assert zipfile.ZipFile(io.BytesIO(content)).read('dist/VERSION') == b'2.0.0\n'
+
+    for check in (False, True):
+        again = run(capsys, fake, check=check, job_id=build, artifacts_dest=dest)
+        assert again['changed'] is False and again['artifacts'] == dict(first['artifacts'], changed=False)
+        assert calls(fake) == [('GET', API + '/jobs/%d' % build)]
+    assert sorted(os.listdir(str(tmp_path))) == ['.svc.zip.cicd-gitlab', 'svc.zip']
+
+
+def test_one_artifact_file_downloads_once(capsys, fake, clock, tmp_path):
+    dummy, jobs = started(fake, clock)
+    build = jobs['build']['id']
+    first = run(capsys, fake, job_id=build, artifacts_dest=str(tmp_path), artifact_path='dist/VERSION')
+    assert first['changed'] is True and first['artifacts']['path'] == str(tmp_path / 'VERSION')
+    assert (tmp_path / 'VERSION').read_bytes() == b'2.0.0\n'
+    assert calls(fake)[-1] == ('GET', API + '/jobs/%d/artifacts/dist/VERSION' % build)
+    again = run(capsys, fake, job_id=build, artifacts_dest=str(tmp_path), artifact_path='dist/VERSION')
+    assert again['changed'] is False and calls(fake) == [('GET', API + '/jobs/%d' % build)]
+
+
+def test_log_dest_is_written_once_and_log_lines_are_returned(capsys, fake, clock, tmp_path):
+    dummy, jobs = started(fake, clock)
+    build = jobs['build']['id']
+    dest = str(tmp_path / 'build.log')
+    predicted = run(capsys, fake, check=True, job_id=build, log_dest=dest)
+    assert predicted['changed'] is True and not os.path.exists(dest) and writes(fake) == []
+
+    first = run(capsys, fake, job_id=build, log_dest=dest, log_lines=1)
+    assert first['changed'] is True
+    assert (tmp_path / 'build.log').read_bytes() == SVC_BUILD_LOG
+    assert first['log'] == {'path': dest, 'size': len(SVC_BUILD_LOG), 'sha256': hashlib.sha256(SVC_BUILD_LOG).hexdigest(),
+                            'changed': True, 'lines': ['build ok']}
+    for check in (False, True):
+        again = run(capsys, fake, check=check, job_id=build, log_dest=dest)
+        assert again['changed'] is False
+        assert again['log'] == {'path': dest, 'size': len(SVC_BUILD_LOG), 'sha256': first['log']['sha256'], 'changed': False}
+        # The log is read again to compare it (a running job's log grows), and nothing is written.
+        assert calls(fake) == [('GET', API + '/jobs/%d' % build), ('GET', API + '/jobs/%d/trace' % build)]
+    assert sorted(os.listdir(str(tmp_path))) == ['build.log']
+
+
+def test_keep_artifacts_once(capsys, fake, clock):
+    dummy, jobs = started(fake, clock)
+    build = jobs['build']['id']
+    predicted = run(capsys, fake, check=True, job_id=build, keep_artifacts=True)
+    assert predicted['changed'] is True and writes(fake) == []
+    kept = run(capsys, fake, job_id=build, keep_artifacts=True)
+    assert kept['changed'] is True and kept['job']['artifacts_expire_at'] is None
+    assert writes(fake) == [('POST', API + '/jobs/%d/artifacts/keep' % build)]
+    again = run(capsys, fake, job_id=build, keep_artifacts=True)
+    assert again['changed'] is False and writes(fake) == []
+
+
+# ---- actions on a job ---------------------------------------------------------------------------
+
+
+def test_present_finds_a_job_by_name_and_ref_without_writing(capsys, fake, clock):
+    pipeline_id, jobs = started(fake, clock)
+    result = run(capsys, fake, name='test', ref='main')
+    assert result['changed'] is False and result['msg'] == 'job %d (test) is success' % jobs['test']['id']
+    assert result['job']['id'] == jobs['test']['id'] and result['pipeline']['id'] == pipeline_id
+    assert calls(fake) == [('GET', API + '/pipelines'), ('GET', API + '/pipelines/%d/jobs' % pipeline_id)]
+
+
+def test_retried_sends_one_retry_and_returns_the_new_job(capsys, fake, clock):
+    pipeline_id, jobs = started(fake, clock)
+    old = jobs['test']['id']
+    predicted = run(capsys, fake, check=True, job_id=old, state='retried')
+    assert predicted['changed'] is True and writes(fake) == [] and predicted['msg'].startswith('check mode: would retry')
+
+    result = run(capsys, fake, job_id=old, state='retried', wait=True, poll_interval=1)
+    assert result['changed'] is True
+    assert writes(fake) == [('POST', API + '/jobs/%d/retry' % old)]
+    assert result['previous_job'] == {'id': old, 'status': 'success'}
+    assert result['job']['id'] != old and result['job']['name'] == 'test' and result['job']['status'] == 'success'
+    assert pipeline_jobs(fake, pipeline_id)['test']['id'] == result['job']['id']
+
+
+def test_canceled_cancels_once(capsys, fake, clock):
+    pipeline_id, jobs = started(fake, clock, seconds=0.2)
+    build = jobs['build']
+    assert build['status'] in ('pending', 'running')
+    predicted = run(capsys, fake, check=True, name='build', pipeline_id=pipeline_id, state='canceled')
+    assert predicted['changed'] is True and writes(fake) == []
+
+    result = run(capsys, fake, name='build', pipeline_id=pipeline_id, state='canceled')
+    assert result['changed'] is True and result['job']['status'] in ('canceling', 'canceled')
+    assert writes(fake) == [('POST', API + '/jobs/%d/cancel' % build['id'])]
+
+    clock.sleep(1)
+    for check in (True, False):
+        again = run(capsys, fake, check=check, job_id=build['id'], state='canceled')
+        assert again['changed'] is False and writes(fake) == []
+        assert again['job']['status'] == 'canceled'
+
+
+def test_played_plays_once_with_a_secret_job_variable(capsys, fake, clock):
+    pipeline_id, jobs = started(fake, clock)
+    deploy = jobs['deploy']
+    assert deploy['status'] == 'manual'
+    job_variables = {'TARGET': {'value': JOB_SECRET, 'secret': True}}
+    predicted = run(capsys, fake, check=True, name='deploy', pipeline_id=pipeline_id, state='played', job_variables=job_variables)
+    assert predicted['changed'] is True and writes(fake) == []
+
+    result = run(capsys, fake, name='deploy', pipeline_id=pipeline_id, state='played', job_variables=job_variables,
+                 wait=True, poll_interval=1, log_lines=3)
+    assert result['changed'] is True and result['job']['status'] == 'success'
+    assert writes(fake) == [('POST', API + '/jobs/%d/play' % deploy['id'])]
+    assert result['log']['lines'] == ['deployed']
+
+    again = run(capsys, fake, name='deploy', pipeline_id=pipeline_id, state='played', job_variables=job_variables)
+    assert again['changed'] is False and writes(fake) == []
+
+
+def test_erased_erases_once_and_refuses_an_unfinished_job(capsys, fake, clock):
+    pipeline_id, jobs = started(fake, clock)
+    build = jobs['build']['id']
+    predicted = run(capsys, fake, check=True, job_id=build, state='erased')
+    assert predicted['changed'] is True and writes(fake) == []
+
+    result = run(capsys, fake, job_id=build, state='erased')
+    assert result['changed'] is True and result['job']['erased_at']
+    assert writes(fake) == [('POST', API + '/jobs/%d/erase' % build)]
+    for check in (True, False):
+        again = run(capsys, fake, check=check, job_id=build, state='erased')
+        assert again['changed'] is False and writes(fake) == []
+
+    dummy, fresh = started(fake, clock, seconds=0.2)
+    refused = run(capsys, fake, job_id=fresh['build']['id'], state='erased')
+    assert refused['failed'] is True and refused['changed'] is False and writes(fake) == []
+
+
+def test_a_retried_job_cannot_be_retried_again(capsys, fake, clock):
+    dummy, jobs = started(fake, clock)
+    old = jobs['test']['id']
+    run(capsys, fake, job_id=old, state='retried')
+    again = run(capsys, fake, job_id=old, state='retried')
+    assert again['failed'] is True and again['changed'] is False
+    assert 'retry the newest one' in again['msg'] and 'Job is not retryable' in again['msg']
+    assert writes(fake) == [('POST', API + '/jobs/%d/retry' % old)]      # GitLab refused it: 403
+
+
+def test_played_waits_for_a_created_job_to_become_manual(capsys, fake, clock):
+    pipeline_id, jobs = started(fake, clock, seconds=0)
+    deploy = jobs['deploy']['id']
+    assert jobs['deploy']['status'] == 'created'
+    predicted = run(capsys, fake, check=True, name='deploy', pipeline_id=pipeline_id, state='played')
+    assert predicted['changed'] is True and writes(fake) == []
+    assert predicted['msg'] == 'check mode: would wait until job %d (deploy) becomes playable, then play it' % deploy
+
+    result = run(capsys, fake, name='deploy', pipeline_id=pipeline_id, state='played', poll_interval=1)
+    assert result['changed'] is True
+    assert result['actions'][0].startswith('waited ') and result['actions'][0].endswith('to become playable (manual)')
+    assert writes(fake) == [('POST', API + '/jobs/%d/play' % deploy)]
+
+
+def test_a_wait_that_runs_out_fails_with_the_status_seen_last(capsys, fake, clock):
+    dummy, jobs = started(fake, clock, project='acme/app', seconds=0)      # acme/app's build runs 1 s
+    build = jobs['build']['id']
+    result = run(capsys, fake, project='acme/app', job_id=build, wait=True, wait_timeout=1, poll_interval=0.2)
+    assert result['failed'] is True and result['changed'] is False
+    assert 'timed out after 1.0 s (wait_timeout=1)' in result['msg'] and result['job']['status'] == 'running'
+    assert writes(fake) == []
+
+
+def test_a_job_that_failed_fails_the_task_after_waiting(capsys, fake, clock):
+    pipeline_id, dummy = started(fake, clock, project='acme/app')
+    result = run(capsys, fake, project='acme/app', name='test', pipeline_id=pipeline_id, wait=True, log_lines=3)
+    assert result['failed'] is True and result['changed'] is False
+    assert 'ended with status failed' in result['msg'] and 'script_failure' in result['msg']
+    assert 'log' not in result
+    passed = run(capsys, fake, project='acme/app', name='test', pipeline_id=pipeline_id, wait=True, fail_on=['canceled'])
+    assert 'failed' not in passed and passed['job']['status'] == 'failed'
+
+
+def test_an_erased_job_has_no_artifacts_to_download(capsys, fake, clock, tmp_path):
+    dummy, jobs = started(fake, clock)
+    build = jobs['build']['id']
+    run(capsys, fake, job_id=build, state='erased')
+    result = run(capsys, fake, job_id=build, artifacts_dest=str(tmp_path / 'a.zip'), log_lines=0)
+    assert result['failed'] is True and 'no artifacts to download (they were erased at' in result['msg']
+    assert calls(fake) == [('GET', API + '/jobs/%d' % build)]
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_log_lines_zero_reads_no_log(capsys, fake, clock):
+    dummy, jobs = started(fake, clock)
+    result = run(capsys, fake, job_id=jobs['build']['id'], log_lines=0)
+    assert result['log'] == {'lines': []} and calls(fake) == [('GET', API + '/jobs/%d' % jobs['build']['id'])]
+
+
+# ---- refused before any request -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize('args, expected', [
+    (dict(state='run'), 'state=run needs ref'),
+    (dict(state='run', ref='main', job_id=1), 'job_id cannot be used with state=run'),
+    (dict(job_id=1, name='build'), 'job_id and name are mutually exclusive'),
+    (dict(name='build'), 'name needs pipeline_id or ref'),
+    (dict(job_id=1, wait=True, poll_interval=0), 'poll_interval must be greater than 0'),
+    (dict(state='run', ref='main', variables={'REPLICAS': 3}), 'REPLICAS'),
+    (dict(state='run', ref='main', trigger_token='glptt-' + 'a1' * 20, variables={'CONF': {'value': 'conf-text', 'variable_type': 'file'}}),
+     'file'),
+    (dict(job_id=1, artifacts_dest='/tmp/x.zip', artifact_path='../../etc/passwd'), 'artifact_path'),
+    (dict(job_id=1, state='erased', log_lines=3), 'cannot be used with state=erased'),
+    (dict(job_id=1, job_variables={'A': 'b'}), 'job_variables can only be used with state=played'),
+])
+def test_bad_input_is_refused_before_any_request(capsys, fake, clock, args, expected):
+    result = run(capsys, fake, **args)
+    assert result['failed'] is True and expected in result['msg'], result['msg']
+    assert calls(fake) == []
+
+
+def test_a_log_dest_that_is_a_directory_is_refused_before_any_request(capsys, fake, clock, tmp_path):
+    result = run(capsys, fake, job_id=1, log_dest=str(tmp_path))
+    assert result['failed'] is True and 'log_dest' in result['msg']
+    assert calls(fake) == []
