@@ -18,7 +18,6 @@ import time
 
 from ansible_collections.cicd.gitlab.plugins.module_utils import _files
 from ansible_collections.cicd.gitlab.plugins.module_utils._client import artifact_path_problem, path_segment_problem
-from ansible_collections.cicd.gitlab.plugins.module_utils._errors import InputError
 
 # gitlab-api.md 6.1
 FINISHED = frozenset(('success', 'failed', 'canceled', 'skipped'))
@@ -43,10 +42,6 @@ JOB_FIELDS = ('id', 'name', 'stage', 'status', 'ref', 'web_url', 'created_at', '
 PIPELINE_FIELDS = ('id', 'status', 'ref', 'sha', 'web_url', 'source', 'created_at', 'finished_at')
 # States whose task is about a job; only run may go without one.
 _ARTIFACT_OPTIONS = ('artifacts_dest', 'keep_artifacts', 'log_dest', 'log_lines')
-
-
-class JobInputError(InputError):
-    """The options cannot be used; ``errors`` lists every problem (never a variable value)."""
 
 
 # ---- validation ---------------------------------------------------------------------------
@@ -221,6 +216,11 @@ def _state_option_problems(params, state):
     problems = []
     if _given(params, 'trigger_token') and state != 'run':
         problems.append('trigger_token can only be used with state=run')
+    if _given(params, 'trigger_token') and not _given(params, 'api_token'):
+        needs = [option for option in ('name', 'wait') if _given(params, option)]
+        if needs:
+            problems.append('%s needs api_token (or GITLAB_TOKEN) besides trigger_token: a trigger token can start a pipeline '
+                            'but not read it or its jobs' % ' and '.join(needs))
     if params.get('variables') is not None and state != 'run':
         problems.append('variables can only be used with state=run (use job_variables to play a manual job)')
     if params.get('inputs') is not None and state != 'run':

@@ -63,15 +63,6 @@ HIDDEN = '<hidden>'
 HIDDEN_WRITTEN = '<hidden, written>'
 
 
-class VariableInputError(InputError):
-    """The options cannot be applied; ``errors`` lists every problem (never a value)."""
-
-    def message(self):
-        """One sentence for fail_json that says nothing was written."""
-        what = 'problem' if len(self.errors) == 1 else '%d problems' % len(self.errors)
-        return 'Nothing was changed; %s with the requested variables: %s' % (what, '; '.join(self.errors))
-
-
 # ---- identities and names -----------------------------------------------------------------
 
 def identity(item):
@@ -131,7 +122,7 @@ def value_secrets(params):
 # ---- options -> desired set -----------------------------------------------------------------
 
 def resolve_level(params):
-    """Return ``(level, owner)`` from the options, or raise VariableInputError."""
+    """Return ``(level, owner)`` from the options, or raise InputError."""
     chosen = []
     if params.get('project') not in (None, ''):
         chosen.append(('project', params['project']))
@@ -141,13 +132,13 @@ def resolve_level(params):
         chosen.append(('instance', None))
     if len(chosen) != 1:
         found = ', '.join(level for level, dummy in chosen) or 'none'
-        raise VariableInputError(['exactly one of project, group or instance=true is required (found: %s)' % found])
+        raise InputError(['exactly one of project, group or instance=true is required (found: %s)' % found])
     level, owner = chosen[0]
     if owner is not None:
         # The owner becomes one URL path segment: no '..', no empty segment, no control character.
         problem = path_segment_problem(level, str(owner))
         if problem:
-            raise VariableInputError([problem])
+            raise InputError([problem])
     return level, owner
 
 
@@ -391,12 +382,12 @@ def validate(desired, level, state='present'):
 def prepare(params):
     """Check every option before any request; return ``(level, owner, desired)``.
 
-    Raises VariableInputError listing every problem found (level, option combinations, items).
+    Raises InputError listing every problem found (level, option combinations, items).
     """
     errors = []
     try:
         level, owner = resolve_level(params)
-    except VariableInputError as err:
+    except InputError as err:
         errors.extend(err.errors)
         level, owner = 'project', None  # keep validating the variables
     errors.extend(validate_options(params))
@@ -404,7 +395,7 @@ def prepare(params):
     desired = normalize_desired(params, level)
     errors.extend(validate(desired, level, params.get('state', 'present')))
     if errors:
-        raise VariableInputError(errors)
+        raise InputError(errors)
     return level, owner, desired
 
 
@@ -533,12 +524,12 @@ def _check_mask(errors, ident, value, masked, raw, current_value=False):
 
 
 def plan_item(current, entry, level, value_update='on_create', replace_hidden=False):
-    """Plan one present variable: return ``(kind, plan entry)``, raise VariableInputError."""
+    """Plan one present variable: return ``(kind, plan entry)``, raise InputError."""
     ident = identity(entry)
     errors = []
     if current is None:
         if entry.get('value') is None:
-            raise VariableInputError(['%s does not exist yet, so value is required to create it' % describe(ident)])
+            raise InputError(['%s does not exist yet, so value is required to create it' % describe(ident)])
         after = dict(CREATE_DEFAULTS, key=ident[0], environment_scope=ident[1])
         after = _merged(after, entry)
         after['value'] = entry['value']
@@ -547,7 +538,7 @@ def plan_item(current, entry, level, value_update='on_create', replace_hidden=Fa
             after['masked'] = True
         _check_mask(errors, ident, after['value'], after['masked'], after['raw'])
         if errors:
-            raise VariableInputError(errors)
+            raise InputError(errors)
         return 'creates', {'id': ident, 'attrs': create_attrs(after, level, only_given=entry), 'before': None, 'after': after}
 
     before = current
@@ -555,7 +546,7 @@ def plan_item(current, entry, level, value_update='on_create', replace_hidden=Fa
     if level != 'instance' and wanted_hidden is not None and wanted_hidden != current['hidden']:
         return _plan_replacement(current, entry, level, replace_hidden)
     if current['hidden'] and entry.get('masked') is False:
-        raise VariableInputError(['%s is hidden, and a hidden variable is always masked; GitLab cannot unmask it in place '
+        raise InputError(['%s is hidden, and a hidden variable is always masked; GitLab cannot unmask it in place '
                                   '(set hidden=false and replace_hidden=true to re-create it unhidden)' % describe(ident)])
 
     after = _merged(current, entry)
@@ -579,7 +570,7 @@ def plan_item(current, entry, level, value_update='on_create', replace_hidden=Fa
         _check_mask(errors, ident, value if send_value else current['value'], after['masked'], after['raw'],
                     current_value=not send_value)
     if errors:
-        raise VariableInputError(errors)
+        raise InputError(errors)
     return 'updates', {'id': ident, 'attrs': attrs, 'before': before, 'after': after, 'fields': sorted(fields)}
 
 
@@ -587,7 +578,7 @@ def _plan_replacement(current, entry, level, replace_hidden):
     ident = identity(entry)
     action = 'hide an existing variable' if entry['hidden'] else 'unhide a hidden variable'
     if not replace_hidden:
-        raise VariableInputError(['%s: GitLab cannot %s in place; set replace_hidden=true to delete and re-create it '
+        raise InputError(['%s: GitLab cannot %s in place; set replace_hidden=true to delete and re-create it '
                                   '(it is missing for a moment), or remove it first' % (describe(ident), action)])
     after = _merged(current, entry)
     after['hidden'] = entry['hidden']
@@ -599,14 +590,14 @@ def _plan_replacement(current, entry, level, replace_hidden):
         errors.append('%s is hidden, so its value cannot be read back; value is required to re-create it unhidden' % describe(ident))
     _check_mask(errors, ident, after['value'], after['masked'], after['raw'])
     if errors:
-        raise VariableInputError(errors)
+        raise InputError(errors)
     return 'replacements', {'id': ident, 'attrs': create_attrs(after, level), 'before': current, 'after': after}
 
 
 def plan(current, desired, level, state='present', purge=False, value_update='on_create', replace_hidden=False):
     """Compare the current variables with the desired set and return a Plan.
 
-    Raises VariableInputError with every problem found (for example a value missing for a
+    Raises InputError with every problem found (for example a value missing for a
     variable to create, or a hide/unhide without replace_hidden); nothing is written then.
     """
     result = Plan(level)
@@ -623,7 +614,7 @@ def plan(current, desired, level, state='present', purge=False, value_update='on
             continue
         try:
             kind, item = plan_item(current.get(ident), entry, level, value_update, replace_hidden)
-        except VariableInputError as err:
+        except InputError as err:
             errors.extend(err.errors)
             continue
         result.add(kind, item)
@@ -638,7 +629,7 @@ def plan(current, desired, level, state='present', purge=False, value_update='on
                 continue
             result.add('deletes', {'id': ident, 'before': current[ident], 'after': None})
     if errors:
-        raise VariableInputError(errors)
+        raise InputError(errors)
     return result.sort()
 
 
@@ -681,7 +672,7 @@ def plan_after_taken(current, entry, level, value_update='on_create', replace_hi
     """Re-plan a create that GitLab refused because another run created the variable meanwhile.
 
     ``current`` is the freshly listed state. Returns ``(kind, plan entry)``; raises
-    VariableInputError when the variable is still not there (for example a group environment
+    InputError when the variable is still not there (for example a group environment
     scope that this GitLab tier drops).
     """
     ident = identity(entry)
@@ -697,7 +688,7 @@ def plan_after_taken(current, entry, level, value_update='on_create', replace_hi
         if level == 'group' and ident[1] != DEFAULT_SCOPE:
             hint = (" GitLab tiers without environment scopes for group variables (Free) store them under environment_scope '*'%s."
                     % (', where %s exists' % describe((ident[0], DEFAULT_SCOPE)) if (ident[0], DEFAULT_SCOPE) in current else ''))
-        raise VariableInputError(['GitLab answered that %s already exists, but it was not found when listing the variables again.%s'
+        raise InputError(['GitLab answered that %s already exists, but it was not found when listing the variables again.%s'
                                   % (describe(ident), hint)])
     return plan_item(current[ident], entry, level, value_update, replace_hidden)
 

@@ -667,6 +667,7 @@ from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
     GitLabNotFoundError,
     GitLabPermissionError,
     GitLabValidationError,
+    InputError,
 )
 from ansible_collections.cicd.gitlab.plugins.module_utils import _files
 from ansible_collections.cicd.gitlab.plugins.module_utils import _jobs as logic
@@ -675,6 +676,7 @@ from ansible_collections.cicd.gitlab.plugins.module_utils import _lost as lost
 # Injectable for unit tests.
 SLEEP = time.sleep
 CLOCK = time.monotonic
+
 
 def argument_spec():
     spec = gitlab_argument_spec()
@@ -829,6 +831,11 @@ class JobTask:
                       'pipelines of the ref)' % (pipeline['id'], p['ref'], how, lost.lost_reason(err)), changed=True)
         else:
             self.note('started pipeline %s on ref %s %s' % (pipeline['id'], p['ref'], how), changed=True)
+        if p['trigger_token'] and not p['api_token']:
+            # A trigger token starts a pipeline but cannot read it (validate_params keeps name and
+            # wait out): report the pipeline as GitLab answered.
+            self.result['pipeline'] = logic.public_pipeline(pipeline, [])
+            return None
         jobs = self.client.list_pipeline_jobs(self.project, pipeline['id'])
         self.result['pipeline'] = logic.public_pipeline(pipeline, jobs)
         if p['name'] is None:
@@ -1303,7 +1310,7 @@ def run(module):
     """Validate every option before the first request, then carry out the task."""
     problems = logic.validate_params(module.params)
     if problems:
-        raise logic.JobInputError(problems)
+        raise InputError(problems)
     task = JobTask(module, build_client(module))
     try:
         return task.run()

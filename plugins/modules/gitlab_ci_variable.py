@@ -434,6 +434,7 @@ from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
     GitLabError,
     GitLabNotFoundError,
     GitLabValidationError,
+    InputError,
 )
 from ansible_collections.cicd.gitlab.plugins.module_utils import _lost as lost
 from ansible_collections.cicd.gitlab.plugins.module_utils import _variables as variables_logic
@@ -497,7 +498,7 @@ class Applier:
             except GitLabError as err:
                 err.result = dict(changed=self.wrote, variable=variables_logic.public_identity(entry['id']))
                 raise
-            except variables_logic.VariableInputError as err:
+            except InputError as err:
                 raise TaskFailure(str(err) if self.wrote else err.message(), errors=err.errors, changed=self.wrote) from None
 
     def _path(self, key=None):
@@ -525,7 +526,7 @@ class Applier:
         except GitLabNotFoundError:
             # Deleted meanwhile: create it with the state the update would have produced.
             if entry['after']['value'] is None:
-                raise variables_logic.VariableInputError(['%s was deleted while this task ran and its value is unknown; '
+                raise InputError(['%s was deleted while this task ran and its value is unknown; '
                                                           'give value to create it again' % variables_logic.describe(ident)])
             created = dict(entry, attrs=variables_logic.create_attrs(entry['after'], self.level), before=None)
             self.post(created)

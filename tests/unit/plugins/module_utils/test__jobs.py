@@ -12,6 +12,7 @@ import json
 import pytest
 
 from ansible_collections.cicd.gitlab.plugins.module_utils import _jobs as j
+from ansible_collections.cicd.gitlab.plugins.module_utils._errors import InputError
 
 SECRET = 'S3cr3t-Value_0001'
 TOKEN = 'glptt-0123456789abcdef0123456789abcdef01234567'
@@ -122,7 +123,7 @@ def test_every_problem_is_reported_at_once():
     problems = j.validate_params(params(job_id=12, name='build', log_lines=-1, wait_timeout=0, trigger_token=TOKEN,
                                         variables={'A': 1}), isdir=isdir)
     assert len(problems) >= 5
-    assert 'Nothing was done; %d problems' % len(problems) in j.JobInputError(problems).message()
+    assert 'Nothing was done; %d problems' % len(problems) in InputError(problems).message()
 
 
 def test_messages_name_variables_never_values():

@@ -11,6 +11,7 @@ import json
 import pytest
 
 from ansible_collections.cicd.gitlab.plugins.module_utils import _variables as v
+from ansible_collections.cicd.gitlab.plugins.module_utils._errors import InputError
 
 # Value strings that must never appear in any message, diff or result.
 SECRET = 'S3cr3t-Value_0001'
@@ -300,10 +301,10 @@ PLAN_ERROR_CASES = [
 
 @pytest.mark.parametrize('current, prm, expected', [case[1:] for case in PLAN_ERROR_CASES], ids=[case[0] for case in PLAN_ERROR_CASES])
 def test_plan_errors(current, prm, expected):
-    with pytest.raises(v.VariableInputError) as info:
+    with pytest.raises(InputError) as info:
         run_plan(current, **prm)
     message = info.value.message()
-    assert message.startswith('Nothing was changed')
+    assert message.startswith('Nothing was done')
     for text in expected:
         assert text in message
     assert_no_secret(message, info.value.errors)
@@ -311,7 +312,7 @@ def test_plan_errors(current, prm, expected):
 
 def test_plan_error_lists_nothing_to_write():
     """A list with one bad item yields no plan at all (nothing can be written)."""
-    with pytest.raises(v.VariableInputError) as info:
+    with pytest.raises(InputError) as info:
         run_plan([], variables=[item('A', value=SECRET), item('B')])
     assert info.value.errors == ['variable B (environment_scope *) does not exist yet, so value is required to create it']
 
@@ -385,7 +386,7 @@ INVALID_CASES = [
 
 @pytest.mark.parametrize('prm, expected', [case[1:] for case in INVALID_CASES], ids=[case[0] for case in INVALID_CASES])
 def test_invalid_options(prm, expected):
-    with pytest.raises(v.VariableInputError) as info:
+    with pytest.raises(InputError) as info:
         v.prepare(params(**prm))
     message = info.value.message()
     for text in expected:
@@ -409,7 +410,7 @@ TYPED_VALUES = [
 @pytest.mark.parametrize('bad, what', TYPED_VALUES)
 def test_a_typed_value_is_refused_naming_the_key_and_saying_to_quote_it(bad, what):
     for prm in (params(key='VERSION', value=bad), params(variables=[item('VERSION', value=bad)])):
-        with pytest.raises(v.VariableInputError) as info:
+        with pytest.raises(InputError) as info:
             v.prepare(prm)
         message = info.value.message()
         assert 'VERSION' in message and 'quote the value' in message and 'YAML read it as %s' % what in message, message
@@ -429,7 +430,7 @@ MALFORMED_ITEMS = [
 
 @pytest.mark.parametrize('items, expected', MALFORMED_ITEMS)
 def test_malformed_items_get_a_message_naming_the_item(items, expected):
-    with pytest.raises(v.VariableInputError) as info:
+    with pytest.raises(InputError) as info:
         v.prepare(params(variables=items))
     message = info.value.message()
     for text in expected:
@@ -617,7 +618,7 @@ def test_plan_after_taken_on_a_dropped_group_scope_manages_the_variable_under_st
 def test_plan_after_taken_still_fails_when_the_key_is_nowhere():
     desired = v.normalize_desired(params(project=None, group='acme', key='FOO', value=SECRET, environment_scope='prod'), 'group')[0]
     current = v.normalize_current([api('BAR', scope='*')], 'group')
-    with pytest.raises(v.VariableInputError) as info:
+    with pytest.raises(InputError) as info:
         v.plan_after_taken(current, desired, 'group')
     assert "environment_scope '*'" in str(info.value) and 'FOO' in str(info.value)
     assert_no_secret(str(info.value))
@@ -716,7 +717,7 @@ def test_update_keeps_the_full_after_state_for_a_create_fallback():
     (dict(project=None, group='acme\n'), 'group contains a control character'),
 ])
 def test_owner_paths_are_checked_before_any_request(owner, expected):
-    with pytest.raises(v.VariableInputError) as info:
+    with pytest.raises(InputError) as info:
         v.prepare(params(key='A', value=SECRET, **owner))
     assert expected in info.value.message()
 

@@ -159,12 +159,6 @@ def test_run_with_a_trigger_token_and_a_secret_variable(capsys, fake, clock):
     assert values['DEPLOY_ENV'] == SECRET and values['PLAIN'] == 'plain-value'    # and GitLab's TRIGGER_PAYLOAD
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'gitlab_ci_job bug: state=run with trigger_token and no api_token (the first EXAMPLE of the module) starts the '
-    'pipeline, then JobTask.start() lists its jobs (GET /projects/:id/pipelines/:id/jobs) with no token; GitLab '
-    'answers 404 for a private project and the task fails with "HTTP 404: 404 Project Not Found" although the '
-    'pipeline was started. newest_pipeline() and resolve_project() already tolerate a token that cannot read; the '
-    'jobs listing after the start does not'))
 def test_run_with_only_a_trigger_token_reports_the_pipeline_it_started(capsys, fake, clock):
     trigger, forms = new_trigger(fake)
     result = run(capsys, fake, secrets=forms, api_token=None, trigger_token=trigger['token'], state='run', ref='main')
@@ -172,6 +166,15 @@ def test_run_with_only_a_trigger_token_reports_the_pipeline_it_started(capsys, f
     assert result['changed'] is True
     assert 'failed' not in result, result['msg']
     assert result['pipeline']['id'] == 1 and result['pipeline']['source'] == 'trigger'
+
+
+@pytest.mark.parametrize('extra', [dict(wait=True), dict(name='build'), dict(name='build', wait=True)])
+def test_run_with_only_a_trigger_token_cannot_wait_or_pick_a_job(capsys, fake, clock, extra):
+    trigger, forms = new_trigger(fake)
+    result = run(capsys, fake, secrets=forms, api_token=None, trigger_token=trigger['token'], state='run', ref='main', **extra)
+    assert result['failed'] is True and not result.get('changed')
+    assert 'needs api_token (or GITLAB_TOKEN) besides trigger_token' in result['msg']
+    assert calls(fake) == []
 
 
 def test_run_of_a_failing_pipeline_fails_after_starting_it(capsys, fake, clock):
