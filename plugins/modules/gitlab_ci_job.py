@@ -164,6 +164,9 @@ options:
         pipeline). With it O(state=run) uses C(POST /projects/:id/trigger/pipeline); without it,
         C(POST /projects/:id/pipeline) with O(api_token).
       - Only with O(state=run).
+      - A trigger token can start a pipeline but not read it. Without O(api_token) (or E(GITLAB_TOKEN))
+        the task returns the pipeline as GitLab answered the start, and O(name) and O(wait) are refused
+        before anything is sent; give an O(api_token) that can read the project's pipelines for those.
     type: str
   variables:
     description:
@@ -299,6 +302,7 @@ EXAMPLES = r'''
 - name: Run a pipeline with a trigger token and wait for it
   cicd.gitlab.gitlab_ci_job:
     api_url: https://gitlab.example.com
+    api_token: "{{ gitlab_read_token }}"   # reads the pipeline while waiting
     project: acme/app
     state: run
     ref: main
