@@ -74,6 +74,7 @@ description:
 extends_documentation_fragment:
   - cicd.gitlab.connection
   - cicd.gitlab.attributes
+  - cicd.gitlab.attributes.actiongroup
   - ansible.builtin.files
 attributes:
   check_mode:

@@ -29,6 +29,7 @@ description:
 extends_documentation_fragment:
   - cicd.gitlab.connection
   - cicd.gitlab.attributes
+  - cicd.gitlab.attributes.actiongroup
 attributes:
   check_mode:
     support: full
