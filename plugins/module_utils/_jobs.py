@@ -5,7 +5,7 @@
 
 The module validates the options (``validate_params``), finds the job, asks ``action_for`` what the
 requested state means for it, and waits with ``wait_for`` (sleep and clock injectable). Status
-classes follow gitlab-api.md 6.1 (``Ci::HasStatus``). Secrets (variable values) never reach a
+classes follow GitLab's ``Ci::HasStatus`` (``app/models/concerns/ci/has_status.rb``). Secrets (variable values) never reach a
 message built here; ``tail_message`` also redacts any secret it is handed.
 Private to the collection: the API of this file may change without notice.
 """
@@ -19,13 +19,14 @@ import time
 from ansible_collections.cicd.gitlab.plugins.module_utils import _files
 from ansible_collections.cicd.gitlab.plugins.module_utils._client import artifact_path_problem, path_segment_problem
 
-# gitlab-api.md 6.1
+# Ci::HasStatus (app/models/concerns/ci/has_status.rb); the 13 statuses of
+# https://docs.gitlab.com/api/jobs/#job-status-values
 FINISHED = frozenset(('success', 'failed', 'canceled', 'skipped'))
 ACTIVE = frozenset(('waiting_for_resource', 'preparing', 'waiting_for_callback', 'pending', 'running'))
 BLOCKED = frozenset(('manual', 'scheduled'))
 ALL_STATUSES = frozenset(('created', 'canceling')) | FINISHED | ACTIVE | BLOCKED
 CANCELABLE = ALL_STATUSES - FINISHED - frozenset(('canceling',))
-# Processable#retryable? (gitlab-api.md 6.7)
+# Ci::Processable#retryable? (app/models/ci/processable.rb)
 RETRYABLE = frozenset(('success', 'failed', 'canceled', 'canceling'))
 
 STATES = ('present', 'run', 'retried', 'canceled', 'played', 'erased')
@@ -36,7 +37,8 @@ MAX_POLL_INTERVAL = 30.0
 POLL_GROWTH = 1.5
 RECORD_SUFFIX = '.cicd-gitlab'
 REDACTED = '********'
-# Result keys of the job entity (gitlab-api.md 6.2); anything else GitLab adds is left out.
+# Result keys of the job entity (lib/api/entities/ci/job_basic.rb, lib/api/entities/ci/job.rb);
+# anything else GitLab adds is left out.
 JOB_FIELDS = ('id', 'name', 'stage', 'status', 'ref', 'web_url', 'created_at', 'started_at', 'finished_at',
               'erased_at', 'duration', 'queued_duration', 'allow_failure', 'failure_reason', 'artifacts_expire_at')
 PIPELINE_FIELDS = ('id', 'status', 'ref', 'sha', 'web_url', 'source', 'created_at', 'finished_at')

@@ -10,7 +10,8 @@ and the return value; check mode is the same path with the writes skipped.
 
 Identity is ``(key, environment_scope)``; instance variables have no scope (``None``). Only the
 fields in MANAGED_FIELDS are read from GitLab's answers, so a field GitLab adds later can neither
-cause a change nor a deletion (anchors.md pain point 1).
+cause a change nor a deletion (as community.general's purge did when GitLab added ``raw``:
+https://github.com/ansible-collections/community.general/issues/7250).
 
 Secrets: a value is never put in a message, the diff or the result. Plan entries carry the values
 to send, but only ``attrs`` of an entry ever reaches the client.
@@ -37,12 +38,13 @@ BOOL_FIELDS = ('protected', 'masked', 'hidden', 'raw')
 # Fields compared with GitLab's state; ``hidden`` only matters for creation (it cannot change in
 # place) and ``environment_scope`` is part of the identity.
 COMPARED_FIELDS = ('variable_type', 'protected', 'masked', 'raw', 'description')
-# What GitLab applies on create when an attribute is not sent (gitlab-api.md 2.2).
+# What GitLab applies on create when an attribute is not sent (lib/api/ci/variables.rb and
+# https://docs.gitlab.com/api/project_level_variables/#create-a-variable).
 CREATE_DEFAULTS = {'variable_type': 'env_var', 'protected': False, 'masked': False, 'raw': False,
                    'description': None, 'hidden': False}
 DEFAULT_SCOPE = '*'
 
-# gitlab-api.md 2.5 (app/models/concerns/ci/has_variable.rb, has_environment_scope.rb)
+# app/models/concerns/ci/has_variable.rb (key) and app/models/concerns/has_environment_scope.rb (scope)
 KEY_RE = re.compile(r'[a-zA-Z0-9_]+')
 KEY_MAX = 255
 SCOPE_RE = re.compile(r'[a-zA-Z0-9_/${}. *-]+')
@@ -420,8 +422,8 @@ def normalize_item(item, level):
 
 
 def _as_bool(value):
-    # Group and instance parameters are strings in GitLab (gitlab-api.md 3, 4); answers are
-    # booleans, but be tolerant of a proxy or an old version answering strings.
+    # GitLab answers booleans (lib/api/entities/ci/variable.rb); be tolerant of a proxy or an
+    # old version answering strings.
     if isinstance(value, str):
         return value.lower() not in ('false', '0', 'f', 'off', 'no', '')
     return bool(value)
@@ -510,7 +512,8 @@ def create_attrs(state, level, only_given=None):
         attrs['environment_scope'] = state['environment_scope']
         if state.get('hidden'):
             # There is no `hidden` request parameter; masked_and_hidden makes the variable hidden
-            # and masked (GitLab 17.4+, gitlab-api.md 2.5). masked is sent too so that an older
+            # and masked (GitLab 17.4+, https://docs.gitlab.com/api/project_level_variables/#create-a-variable).
+            # masked is sent too so that an older
             # GitLab at least masks it.
             attrs['masked_and_hidden'] = True
             attrs['masked'] = True
@@ -703,7 +706,8 @@ def scope_warning(level, ident, answer):
     """A warning when GitLab stored the variable under another scope than requested, else None.
 
     GitLab tiers without group environment scopes silently drop the scope on create and update
-    and store the variable under ``*`` (gitlab-api.md 3; anchors.md pain point 7).
+    and store the variable under ``*``
+    (https://docs.gitlab.com/ci/variables/#limit-the-environment-scope-of-a-cicd-variable; Premium).
     """
     if level == 'instance' or not isinstance(answer, dict) or not answer.get('environment_scope'):
         return None
