@@ -34,9 +34,9 @@ else
 fi
 pyenv_root=${PYENV_ROOT:-$HOME/.pyenv}
 command -v pyenv >/dev/null 2>&1 && pyenv_root=$(pyenv root)
-for dir in $(ls -d "$pyenv_root"/versions/3.* 2>/dev/null | sort -rV); do
-    candidates+=("$dir/bin/python3")
-done
+while read -r dir; do
+    [ -x "$dir/bin/python3" ] && candidates+=("$dir/bin/python3")
+done < <(printf '%s\n' "$pyenv_root"/versions/3.* | sort -rV)
 
 for candidate in "${candidates[@]}"; do
     path=$(command -v "$candidate" 2>/dev/null) || continue

@@ -11,12 +11,13 @@
 set -uo pipefail
 # shellcheck source=tools/_common.sh
 source "$(dirname "$0")/_common.sh"
-cd "$ROOT"
+cd "$ROOT" || exit 1
 dev_python=$BIN/python
 work=$(mktemp -d)
 fake_pid=
+# shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
-    if [ -n "$fake_pid" ]; then kill "$fake_pid" 2>/dev/null; wait "$fake_pid" 2>/dev/null; fi
+    [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null && wait "$fake_pid" 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -46,10 +47,16 @@ if ! printf '%s\n' "${releases[@]}" | sed 's/\.[0-9]*$//' | grep -qx "$minimum";
 fi
 wanted=("$@")
 
+# Every line builds from one snapshot of the checkout (tracked and untracked files, as git sees
+# them), so an edit made while the matrix runs cannot change a tarball halfway.
+snapshot=$work/checkout
+mkdir -p "$snapshot"
+git ls-files -z -co --exclude-standard | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$snapshot"
+
 # The fake GitLab runs on the development venv; each line only runs the collection.
 start_fake() {
     local out=$work/fake.out
-    "$dev_python" -m tests.fake_gitlab --port 0 --seed tests/fake_gitlab/seeds/demo.yml >"$out" 2>&1 &
+    (cd "$snapshot" && exec "$dev_python" -m tests.fake_gitlab --port 0 --seed tests/fake_gitlab/seeds/demo.yml) >"$out" 2>&1 &
     fake_pid=$!
     for _ in $(seq 100); do grep -q '^URL=' "$out" && break; sleep 0.1; done
     GITLAB_URL=$(sed -n 's/^URL=//p' "$out")
@@ -69,14 +76,17 @@ run_line() {  # release python -> prints "sanity smoke" results; logs in $work/<
     fi
     if [ ! -x "$venv/bin/ansible-test" ] || [ "$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$version" ]; then
         rm -rf "$venv"
-        "$python" -m venv "$venv" &&
-            "$venv/bin/python" -m pip install -q --disable-pip-version-check "ansible-core==$release" \
-                "$(grep -E '^requests==' tests/requirements-dev.txt)" >"$work/$release.venv.log" 2>&1 ||
-            { cat "$work/$release.venv.log" >&2; echo "fail fail"; return; }
+        if ! { "$python" -m venv "$venv" &&
+               "$venv/bin/python" -m pip install -q --disable-pip-version-check "ansible-core==$release" \
+                   "$(grep -E '^requests==' tests/requirements-dev.txt)"; } >"$work/$release.venv.log" 2>&1; then
+            cat "$work/$release.venv.log" >&2
+            echo "fail fail"
+            return
+        fi
     fi
     inst=$work/$release/inst
     mkdir -p "$work/$release/dist" "$inst"
-    if ! { "$venv/bin/ansible-galaxy" collection build --force --output-path "$work/$release/dist" . &&
+    if ! { "$venv/bin/ansible-galaxy" collection build --force --output-path "$work/$release/dist" "$snapshot" &&
            tarball=$(ls "$work/$release"/dist/cicd-gitlab-*.tar.gz) &&
            "$venv/bin/ansible-galaxy" collection install "$tarball" -p "$inst" --force --offline; } >"$work/$release.build.log" 2>&1; then
         cat "$work/$release.build.log" >&2
@@ -92,7 +102,7 @@ run_line() {  # release python -> prints "sanity smoke" results; logs in $work/<
     mkdir -p "$work/$release/smoke"
     if GITLAB_URL=$GITLAB_URL GITLAB_TOKEN=glpat-root-000000000000 SMOKE_DIR=$work/$release/smoke \
         ANSIBLE_COLLECTIONS_PATH=$inst ANSIBLE_PYTHON_INTERPRETER=$venv/bin/python \
-        "$venv/bin/ansible-playbook" -v tests/matrix/smoke.yml >"$work/$release.smoke.log" 2>&1; then
+        "$venv/bin/ansible-playbook" -v "$snapshot/tests/matrix/smoke.yml" >"$work/$release.smoke.log" 2>&1; then
         status_smoke=pass
     else
         tail -40 "$work/$release.smoke.log" >&2

@@ -39,9 +39,9 @@ fi
 # version that this ansible-test pins (ansible_test/_internal/python_requirements.py).
 ansible_test_dir=$(python -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')
 mkdir -p "$HOME/.ansible/test/cache"
-for version in $(grep -ohE "pip='[0-9.]+'" "$ansible_test_dir/_internal/python_requirements.py" | grep -oE "[0-9.]+" | sort -u); do
+while read -r version; do
     cp "$ROOT/.ci/get_pip_shim.py" "$HOME/.ansible/test/cache/get_pip_${version//./_}.py"
-done
+done < <(grep -ohE "pip='[0-9.]+'" "$ansible_test_dir/_internal/python_requirements.py" | grep -oE "[0-9.]+" | sort -u)
 
 # ansible-test's delegated process drops PYENV_VERSION, so pyenv shims do not work for it:
 # put each target Python's own bin directory on PATH.

@@ -550,7 +550,7 @@ def plan_item(current, entry, level, value_update='on_create', replace_hidden=Fa
         return _plan_replacement(current, entry, level, replace_hidden)
     if current['hidden'] and entry.get('masked') is False:
         raise InputError(['%s is hidden, and a hidden variable is always masked; GitLab cannot unmask it in place '
-                                  '(set hidden=false and replace_hidden=true to re-create it unhidden)' % describe(ident)])
+                          '(set hidden=false and replace_hidden=true to re-create it unhidden)' % describe(ident)])
 
     after = _merged(current, entry)
     fields = [field for field in COMPARED_FIELDS if not _same(field, current[field], after[field])]
@@ -582,7 +582,7 @@ def _plan_replacement(current, entry, level, replace_hidden):
     action = 'hide an existing variable' if entry['hidden'] else 'unhide a hidden variable'
     if not replace_hidden:
         raise InputError(['%s: GitLab cannot %s in place; set replace_hidden=true to delete and re-create it '
-                                  '(it is missing for a moment), or remove it first' % (describe(ident), action)])
+                          '(it is missing for a moment), or remove it first' % (describe(ident), action)])
     after = _merged(current, entry)
     after['hidden'] = entry['hidden']
     after['value'] = entry['value'] if entry.get('value') is not None else current['value']
@@ -692,7 +692,7 @@ def plan_after_taken(current, entry, level, value_update='on_create', replace_hi
             hint = (" GitLab tiers without environment scopes for group variables (Free) store them under environment_scope '*'%s."
                     % (', where %s exists' % describe((ident[0], DEFAULT_SCOPE)) if (ident[0], DEFAULT_SCOPE) in current else ''))
         raise InputError(['GitLab answered that %s already exists, but it was not found when listing the variables again.%s'
-                                  % (describe(ident), hint)])
+                          % (describe(ident), hint)])
     return plan_item(current[ident], entry, level, value_update, replace_hidden)
 
 

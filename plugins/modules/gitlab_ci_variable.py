@@ -528,7 +528,7 @@ class Applier:
             # Deleted meanwhile: create it with the state the update would have produced.
             if entry['after']['value'] is None:
                 raise InputError(['%s was deleted while this task ran and its value is unknown; '
-                                                          'give value to create it again' % variables_logic.describe(ident)])
+                                  'give value to create it again' % variables_logic.describe(ident)])
             created = dict(entry, attrs=variables_logic.create_attrs(entry['after'], self.level), before=None)
             self.post(created)
             self.plan.move(ident, 'creates', created)
