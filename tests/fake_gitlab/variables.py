@@ -7,8 +7,7 @@ The three levels share one implementation; ``Level`` holds what differs:
 ==================  ==========================  ===========================  ==========================
 routes              /projects/:id/variables     /groups/:id/variables        /admin/ci/variables
 who                 Maintainer+ (403 below)     Owner (GroupPolicy)          admin (403 otherwise)
-boolean params      Grape Boolean (strict)      String, cast by Rails        String, cast by Rails
-                                                (masked_and_hidden Boolean)
+boolean params      Grape Boolean               Grape Boolean                Grape Boolean
 environment_scope   yes                         yes (dropped if licence free) no
 hidden              yes                         yes                          no
 404 text            404 Variable Not Found      404 GroupVariable Not Found  404 InstanceVariable Not Found
@@ -19,6 +18,17 @@ PUT lookup          find_variable (409 if >1)   first same key unless        by 
 Request flow, as in Grape: authentication, then the project/group lookup and role check (before
 filters), then parameter validation (400 ``{"error": ...}``), then the handler: lookup (404/409),
 model validation (400 ``{"message": {...}}``), write.
+
+Boolean flags.  Newest GitLab declares ``protected``, ``masked``, ``raw`` (and ``masked_and_hidden``)
+``type: Boolean`` at all three levels (lib/api/ci/variables.rb, lib/api/group_variables.rb,
+lib/api/admin/ci/variables.rb).  Grape coerces a Boolean with dry-types ``Params::Bool``
+(ruby-grape/grape lib/grape/validations/types/primitive_coercer.rb; dry-rb/dry-types
+lib/dry/types/coercions/params.rb): ``true``/``false`` and the strings ``1 0 t f true false on off
+y n yes no`` (lower, Capitalised, UPPER), so ``"no"`` is false; any other word is 400
+``{"error": "masked is invalid"}`` before the handler runs (params.py).  Older GitLab declared the
+group and instance flags ``type: String`` and let ActiveRecord cast them, so ``"no"`` or ``"maybe"``
+was true and only Rails' false words (``0 f false off``) were false; ``params.rails_boolean`` keeps
+that cast for reference, but no route uses it any more.
 """
 
 import datetime
@@ -55,7 +65,7 @@ class Level:
         self.name = name
         self.base = base
         self.resource = resource            # for not_found!: "404 <resource> Not Found"
-        self.boolean = boolean              # 'grape' (Boolean params) or 'rails' (String params cast by Rails)
+        self.boolean = boolean              # 'grape' (Boolean params) or 'rails' (older GitLab: String params cast by Rails)
         self.scoped = scoped                # has environment_scope
         self.hidable = hidable              # has hidden / masked_and_hidden
         self.limit_name = limit_name        # plan limit name (seed ``limits``)
@@ -80,21 +90,22 @@ PROJECT = Level(
     lookup_params=[Param('key', required=True), FILTER],
 )
 GROUP = Level(
-    'group', '/api/v4/groups/:id/variables', 'GroupVariable', 'rails', True, True, 'group_ci_variables',
-    # masked_and_hidden is declared Boolean in group_variables.rb, unlike the other flags (String).
-    create_params=[Param('key', required=True), Param('value', required=True), Param('protected'),
-                   Param('masked_and_hidden', 'boolean'), Param('masked'), Param('raw'),
+    'group', '/api/v4/groups/:id/variables', 'GroupVariable', 'grape', True, True, 'group_ci_variables',
+    # lib/api/group_variables.rb: every flag is Boolean; masked_and_hidden comes before masked on create.
+    create_params=[Param('key', required=True), Param('value', required=True), Param('protected', 'boolean'),
+                   Param('masked_and_hidden', 'boolean'), Param('masked', 'boolean'), Param('raw', 'boolean'),
                    Param('variable_type', values=VARIABLE_TYPES), Param('environment_scope'), Param('description')],
-    update_params=[Param('key'), Param('value')] + _flags('string') + [
+    update_params=[Param('key'), Param('value')] + _flags('boolean') + [
         Param('variable_type', values=VARIABLE_TYPES), Param('environment_scope'), Param('description')],
     lookup_params=[Param('key', required=True)],
 )
 INSTANCE = Level(
-    'instance', '/api/v4/admin/ci/variables', 'InstanceVariable', 'rails', False, False, 'ci_instance_level_variables',
-    create_params=[Param('key', required=True), Param('value', required=True)] + _flags('string') + [
-        Param('variable_type', values=VARIABLE_TYPES), Param('description')],
-    update_params=[Param('key'), Param('value')] + _flags('string') + [
-        Param('variable_type', values=VARIABLE_TYPES), Param('description')],
+    'instance', '/api/v4/admin/ci/variables', 'InstanceVariable', 'grape', False, False, 'ci_instance_level_variables',
+    # lib/api/admin/ci/variables.rb: description is declared right after key, the flags are Boolean.
+    create_params=[Param('key', required=True), Param('description'), Param('value', required=True)] + _flags('boolean') + [
+        Param('variable_type', values=VARIABLE_TYPES)],
+    update_params=[Param('key'), Param('description'), Param('value')] + _flags('boolean') + [
+        Param('variable_type', values=VARIABLE_TYPES)],
     lookup_params=[Param('key', required=True)],
 )
 LEVELS = (PROJECT, GROUP, INSTANCE)

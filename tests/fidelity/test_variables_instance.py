@@ -57,10 +57,27 @@ def test_value_limit_10000(root):
         400, {'message': {'value': ['The value of the provided variable exceeds the 10000 character limit']}})
 
 
-def test_masking_and_string_flags(root):
+def test_masking_and_boolean_flags(root):
     assert root.post(I, json={'key': 'M', 'value': 'bad value', 'masked': 'yes'}).json() == {'message': {'value': ['is invalid']}}
     assert root.post(I, json={'key': 'M', 'value': 'bad value', 'masked': 'off'}).json()['masked'] is False
+    assert root.post(I, json={'key': 'N', 'value': 'bad value', 'masked': 'no'}).json()['masked'] is False
     assert root.post(I, json={'key': 'R', 'value': 'p@$$w0rd!', 'masked': True, 'raw': True}).status_code == 201
+
+
+@pytest.mark.parametrize('field', ['protected', 'masked', 'raw'])
+def test_unknown_flag_word_is_400(root, fake, field):
+    """lib/api/admin/ci/variables.rb declares the flags ``type: Boolean``; older GitLab (String) took ``maybe`` as true."""
+    response = root.post(I, json={'key': 'B', 'value': 'hunter2-hunter2', field: 'maybe'})
+    assert (response.status_code, response.json()) == (400, {'error': '%s is invalid' % field})
+    assert root.post(I, json={'key': 'B', 'value': 'v'}).status_code == 201
+    update = root.put(I + '/B', json={field: 'maybe'})
+    assert (update.status_code, update.json()) == (400, {'error': '%s is invalid' % field})
+    assert state_variables(fake, 'instance')[0][field] is False
+
+
+def test_errors_in_declaration_order(root):
+    response = root.post(I, json={'description': ['x'], 'masked': 'maybe'})
+    assert (response.status_code, response.json()) == (400, {'error': 'key is missing, description is invalid, value is missing, masked is invalid'})
 
 
 def test_missing_params(root):
