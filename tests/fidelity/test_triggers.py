@@ -49,14 +49,15 @@ def expect(response, status, body):
 # ---- item 11: token visibility, list, get ------------------------------------------------------------
 
 
-def test_list_shows_full_tokens_only_to_their_owner(api, fake):
+def test_list_shows_full_tokens_to_their_owner_and_to_admins(api, fake):
     full = tokens(fake)
     assert all(FULL_TOKEN.match(token) for token in full.values())
     by_dev = api(DEV).get(P)
     assert by_dev.status_code == 200 and by_dev.headers['X-Total'] == '3'
     assert [t['token'] for t in by_dev.json()] == [full[1], full[2], full[3][6:10]]
     assert [t['token'] for t in api(MAINT).get(P).json()] == [full[1][6:10], full[2][6:10], full[3]]
-    assert [t['token'] for t in api(ROOT).get(P).json()] == [full[i][6:10] for i in (1, 2, 3)]   # admins own nothing
+    # Newest app/policies/ci/trigger_policy.rb: ``admin | is_owner`` enables admin_trigger.
+    assert [t['token'] for t in api(ROOT).get(P).json()] == [full[1], full[2], full[3]]
     first = by_dev.json()[0]
     assert list(first) == FIELDS
     assert first == {'id': 1, 'token': full[1], 'description': 'shared-description', 'created_at': SEED_TIME,
@@ -212,10 +213,21 @@ def test_update_by_owner(api, fake):
     assert api(DEV).put(P + '/1').json()['description'] is None
 
 
-@pytest.mark.parametrize('token', [MAINT, ROOT, REPORTER])
+@pytest.mark.parametrize('token', [MAINT, REPORTER])
 def test_update_by_anyone_else_is_403_with_the_service_message(api, token):
     expect(api(token).put(P + '/1', json={'description': 'taken'}), 403, UPDATE_FORBIDDEN)
     assert api(DEV).get(P + '/1').json()['description'] == 'shared-description'
+
+
+def test_an_admin_may_update_any_trigger_and_sees_its_token(api, fake):
+    """admin_trigger is ``admin | is_owner`` (app/policies/ci/trigger_policy.rb); older GitLab: owner only."""
+    root = api(ROOT)
+    assert root.get(P + '/3').json()['token'] == tokens(fake)[3]
+    response = root.put(P + '/3', json={'description': 'renamed by root'})
+    assert response.status_code == 200
+    body = response.json()
+    assert (body['description'], body['token'], body['owner']['username']) == ('renamed by root', tokens(fake)[3], 'maint')
+    assert api(DEV).get(P + '/3').json()['token'] == tokens(fake)[3][6:10]    # still maint's: dev sees 4 characters
 
 
 def test_delete_by_a_maintainer_who_does_not_own_it(api, fake):
@@ -238,9 +250,11 @@ def test_delete_honours_if_unmodified_since(api):
 # ---- legacy ownerless triggers ---------------------------------------------------------------------------
 
 
-def test_legacy_ownerless_trigger_is_everyones(make_fake):
+def test_legacy_ownerless_trigger_is_an_admins_only(make_fake):
+    """Newest trigger_policy.rb has no ``legacy``/``unowned`` rule: nobody owns the trigger, so only an admin
+    has admin_trigger (older GitLab gave an ownerless trigger to every Maintainer)."""
     seed = {'users': [{'username': 'a', 'token': 'glpat-a'}, {'username': 'b', 'token': 'glpat-b'},
-                      {'username': 'd', 'token': 'glpat-d'}],
+                      {'username': 'd', 'token': 'glpat-d'}, {'username': 'r', 'token': 'glpat-r', 'admin': True}],
             'groups': [{'path': 'g', 'members': {'a': 'maintainer', 'b': 'owner', 'd': 'developer'}}],
             'projects': [{'path': 'g/p', 'triggers': [{'description': 'legacy', 'owner': None, 'token': LEGACY_TOKEN},
                                                       {'description': 'mine', 'owner': 'a', 'created_at': '2023-05-01'}]}]}
@@ -248,12 +262,13 @@ def test_legacy_ownerless_trigger_is_everyones(make_fake):
     path = '/projects/g%2Fp/triggers'
     for token in ('glpat-a', 'glpat-b'):
         legacy, mine = Api(server, token).get(path).json()
-        assert (legacy['id'], legacy['token'], legacy['owner']) == (1, LEGACY_TOKEN, None)
+        assert (legacy['id'], legacy['token'], legacy['owner']) == (1, LEGACY_TOKEN[:4], None)
         assert mine['created_at'] == '2023-05-01T00:00:00.000Z'
         assert len(mine['token']) == (46 if token == 'glpat-a' else 4)
-    assert Api(server, 'glpat-b').put(path + '/1', json={'description': 'renamed'}).json()['token'] == LEGACY_TOKEN
+    expect(Api(server, 'glpat-b').put(path + '/1', json={'description': 'renamed'}), 403, UPDATE_FORBIDDEN)
     expect(Api(server, 'glpat-b').put(path + '/2', json={'description': 'x'}), 403, UPDATE_FORBIDDEN)
     expect(Api(server, 'glpat-d').put(path + '/1', json={'description': 'x'}), 403, UPDATE_FORBIDDEN)   # needs admin_build
+    assert Api(server, 'glpat-r').put(path + '/1', json={'description': 'renamed'}).json()['token'] == LEGACY_TOKEN
     assert server.state.find_trigger_by_token(LEGACY_TOKEN)[0].full_path == 'g/p'
     assert server.state.find_trigger_by_token('glptt-nope') == (None, None)
 
