@@ -19,8 +19,9 @@ A project's seeded ``ci:`` list is its ``.gitlab-ci.yml``; every pipeline instan
 Other seed keys of the CI work: top level ``time_scale`` (default 1; multiplies every duration and
 delay of new pipelines) and ``artifacts_redirect`` (artifacts.py), both also settable through
 ``POST /-/fake/settings``; per project ``tags`` (refs besides branches), ``public_builds`` (default
-true), ``pipeline_variables_minimum_override_role`` (pipelines.py) and ``ci_job_token_allowlist``
-(artifacts.py).
+true), ``pipeline_variables_minimum_override_role`` (pipelines.py), ``ci_job_token_allowlist``
+(artifacts.py) and ``workflow_name`` (the ``workflow:name`` of the project's ``.gitlab-ci.yml``,
+taken literally, without variable expansion [INFERRED]; default none: the pipeline ``name`` is null).
 
 Time moves lazily: nothing runs in the background.  Each job keeps the moments of the events that
 happened to it (queued, canceled, skipped ...) and derives its status from them and the clock;
@@ -282,6 +283,8 @@ class Pipeline:
         self.trigger = trigger
         self.inputs = inputs or {}
         self.failure = failure      # a config error: the pipeline is persisted as failed, without jobs
+        # Ci::PipelineMetadata#name: workflow:name of the config, else null.
+        self.name = None if failure else project.extra.get('workflow_name')
         self.scale = ci.scale
         self.created_at = now
         self.process_at = now + PROCESS_SECONDS * self.scale

@@ -167,6 +167,18 @@ def render_basic(pipeline, now, base_url):
     }
 
 
+def render_basic_with_metadata(pipeline, now, base_url):
+    """``Entities::Ci::PipelineBasicWithMetadata`` (the list): PipelineBasic plus ``name``.
+
+    lib/api/entities/ci/pipeline_basic_with_metadata.rb; ``name`` is the ``workflow:name``, null
+    without one.  GitLab 15.11 to 16.x showed it only with the ``pipeline_name_in_api`` feature flag;
+    before that there was no ``name``.  The job's embedded ``pipeline`` stays PipelineBasic (no name).
+    """
+    data = render_basic(pipeline, now, base_url)
+    data['name'] = pipeline.name
+    return data
+
+
 def detailed_status(pipeline, now):
     """``DetailedStatusEntity`` of the pipeline; success with allowed failures is "passed with warnings"."""
     status = pipeline.status(now)
@@ -197,6 +209,18 @@ def render(pipeline, now, base_url):
         'detailed_status': detailed_status(pipeline, now),
         'archived': False,
     })
+    return data
+
+
+def render_with_metadata(pipeline, now, base_url):
+    """``Entities::Ci::PipelineWithMetadata`` (GET one pipeline): Pipeline plus ``name``.
+
+    lib/api/entities/ci/pipeline_with_metadata.rb, used by ``get ':id/pipelines/:pipeline_id'`` (and
+    ``/pipelines/latest``) in lib/api/ci/pipelines.rb; create, retry and cancel answer
+    ``Entities::Ci::Pipeline``, without ``name``.
+    """
+    data = render(pipeline, now, base_url)
+    data['name'] = pipeline.name
     return data
 
 
@@ -357,6 +381,8 @@ def _matches(pipeline, args, now, latest_ids):
         ('sha', lambda wanted: pipeline.sha == wanted),
         ('source', lambda wanted: pipeline.source == wanted),
         ('username', lambda wanted: pipeline.user is not None and pipeline.user.username == wanted),
+        # Ci::PipelinesFinder#by_name: ``for_name``, an exact match on the pipeline metadata's name.
+        ('name', lambda wanted: pipeline.name == wanted),
         ('yaml_errors', lambda wanted: bool(pipeline.failure) == wanted),
         ('created_before', lambda wanted: pipeline.created_at < wanted.timestamp()),
         ('created_after', lambda wanted: pipeline.created_at > wanted.timestamp()),
@@ -397,7 +423,7 @@ def list_pipelines(call):
         'user_id': lambda p: (p.user.id if p.user is not None else 0, p.id),
     }
     items.sort(key=keys[order], reverse=(args.get('sort') or 'desc') == 'desc')
-    return paginate(call, items, lambda p: render_basic(p, now, call.external_url))
+    return paginate(call, items, lambda p: render_basic_with_metadata(p, now, call.external_url))
 
 
 def _readable_pipeline(call):
@@ -412,7 +438,7 @@ def show_pipeline(call):
     """``GET /projects/:id/pipelines/:pipeline_id``."""
     _project, pipeline = _readable_pipeline(call)
     now = ci.store(call.state).snapshot()
-    return Response.json(200, render(pipeline, now, call.external_url))
+    return Response.json(200, render_with_metadata(pipeline, now, call.external_url))
 
 
 def pipeline_variables(call):
