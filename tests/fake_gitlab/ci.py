@@ -20,8 +20,18 @@ Other seed keys of the CI work: top level ``time_scale`` (default 1; multiplies 
 delay of new pipelines) and ``artifacts_redirect`` (artifacts.py), both also settable through
 ``POST /-/fake/settings``; per project ``tags`` (refs besides branches), ``public_builds`` (default
 true), ``pipeline_variables_minimum_override_role`` (pipelines.py), ``ci_job_token_allowlist``
-(artifacts.py) and ``workflow_name`` (the ``workflow:name`` of the project's ``.gitlab-ci.yml``,
-taken literally, without variable expansion [INFERRED]; default none: the pipeline ``name`` is null).
+(artifacts.py), ``workflow_name`` (the ``workflow:name`` of the project's ``.gitlab-ci.yml``,
+taken literally, without variable expansion [INFERRED]; default none: the pipeline ``name`` is null)
+and ``keep_latest_artifact`` (default true, as the project setting "Keep artifacts from most recent
+successful jobs"; see ``Pipeline.artifacts_locked``).
+
+Artifact expiry, as GitLab has it (app/models/ci/build.rb, app/models/concerns/ci/has_artifacts.rb):
+an archive stays stored after ``artifacts_expire_at`` until the clean-up
+(app/services/ci/job_artifacts/destroy_all_expired_service.rb, run by a cron worker) destroys it,
+which it never does for a locked pipeline.  ``Job.archive`` is "the file is stored"; ``artifacts?``
+(``Job.has_artifacts``) adds "not expired"; ``available_artifacts?`` (``Job.available_archive``)
+is "not expired, or the pipeline is locked".  Nothing runs the clean-up on its own here:
+``POST /-/fake/workers/expire_build_artifacts`` (control.py) does, once, at the current time.
 
 Time moves lazily: nothing runs in the background.  Each job keeps the moments of the events that
 happened to it (queued, canceled, skipped ...) and derives its status from them and the clock;
@@ -285,6 +295,8 @@ class Pipeline:
         self.failure = failure      # a config error: the pipeline is persisted as failed, without jobs
         # Ci::PipelineMetadata#name: workflow:name of the config, else null.
         self.name = None if failure else project.extra.get('workflow_name')
+        # Project#default_pipeline_lock: artifacts_locked while the project keeps the latest artifacts.
+        self.created_locked = bool(project.extra.get('keep_latest_artifact', True))
         self.scale = ci.scale
         self.created_at = now
         self.process_at = now + PROCESS_SECONDS * self.scale
@@ -321,6 +333,18 @@ class Pipeline:
         if self.failure:
             return 'failed'
         return composite([(job.status(now), job.allow_failure) for job in self.latest_jobs()]) or 'created'
+
+    def artifacts_locked(self, now):
+        """``Ci::Pipeline#artifacts_locked?``: locked on creation (``created_locked``), unlocked once a newer
+        pipeline for the same ref succeeded (app/workers/ci/refs/unlock_previous_pipelines_worker.rb,
+        Ci::Refs::UnlockPreviousPipelinesService), so the latest successful pipeline of a ref, and every
+        pipeline after it, keep their artifacts past expiry."""
+        if not self.created_locked:
+            return False
+        for other in self.ci.project_pipelines(self.project):
+            if other.id > self.id and other.ref == self.ref and other.tag == self.tag and other.status(now) == 'success':
+                return False
+        return True
 
     def started_at(self, now):
         """When the first job started, or None."""
@@ -397,6 +421,7 @@ class Job:
         self.erased_at = None
         self.erased_by = None
         self.artifacts_deleted = False
+        self.artifacts_destroyed = False     # removed by the expiry clean-up (control.py)
         self.kept = False
         self.token = JOB_TOKEN_PREFIX + secrets.token_hex(20)
         ci.jobs[self.id] = self
@@ -514,19 +539,34 @@ class Job:
         return int(self.spec.log.size * (end - start) / self.duration_seconds)
 
     def archive(self, now):
-        """The artifacts ``Archive`` if the job has one now (uploaded on success, not erased, deleted
-        or expired), else None."""
+        """The artifacts ``Archive`` while it is stored (uploaded on success, not erased, deleted or
+        destroyed by the expiry clean-up), else None.  Expired archives are still stored."""
         if self.spec.archive is None or self.status(now) != 'success':
             return None
-        if self.erased_at is not None or self.artifacts_deleted:
-            return None
-        expire_at = self.artifacts_expire_at(now)
-        if expire_at is not None and expire_at <= now:
+        if self.erased_at is not None or self.artifacts_deleted or self.artifacts_destroyed:
             return None
         return self.spec.archive
 
+    def artifacts_expired(self, now):
+        """``artifacts_expired?``: ``artifacts_expire_at`` is in the past."""
+        expire_at = self.artifacts_expire_at(now)
+        return expire_at is not None and expire_at <= now
+
+    def has_artifacts(self, now):
+        """``Ci::Build#artifacts?``: stored and not expired (the job JSON's ``artifacts_file``, keep)."""
+        return self.archive(now) is not None and not self.artifacts_expired(now)
+
+    def available_archive(self, now):
+        """``available_artifacts?`` (not expired, or the pipeline is locked): the archive, else None.
+        Only single-file download by job id checks it (lib/api/ci/job_artifacts.rb)."""
+        archive = self.archive(now)
+        if archive is None or (self.artifacts_expired(now) and not self.pipeline.artifacts_locked(now)):
+            return None
+        return archive
+
     def artifacts_expire_at(self, now):
-        """``finished_at + artifacts_expire_in``; None when kept, erased, never expiring or without artifacts."""
+        """``finished_at + artifacts_expire_in``; None when kept, erased, never expiring or without artifacts.
+        The expiry clean-up destroys the artifacts but leaves the build's ``artifacts_expire_at`` [INFERRED]."""
         if self.spec.archive is None or self.kept or self.erased_at is not None or self.artifacts_deleted:
             return None
         finished = self.finished_at(now)

@@ -109,8 +109,10 @@ def _seconds(value):
 
 
 def render(job, now, base_url):
-    """``Entities::Ci::Job`` (gitlab-api.md 6.2): ``failure_reason`` only when failed,
-    ``artifacts_file`` only while an archive exists."""
+    """``Entities::Ci::Job`` (lib/api/entities/ci/job.rb): ``failure_reason`` only when failed,
+    ``artifacts_file`` only when ``job.artifacts?`` (stored and not expired, app/models/ci/build.rb),
+    so it leaves the JSON at expiry even while the archive still downloads; ``artifacts`` (the
+    job's ``job_artifacts``) keeps listing the archive until it is destroyed."""
     pipeline = job.pipeline
     status = job.status(now)
     data = {
@@ -136,9 +138,8 @@ def render(job, now, base_url):
         data['failure_reason'] = 'script_failure'
     data['web_url'] = '%s/%s/-/jobs/%d' % (base_url, pipeline.project.full_path, job.id)
     data['project'] = {'ci_job_token_scope_enabled': False}
-    archive = job.archive(now)
-    if archive is not None:
-        data['artifacts_file'] = {'filename': ci.ARCHIVE_FILENAME, 'size': archive.size}
+    if job.has_artifacts(now):
+        data['artifacts_file'] = {'filename': ci.ARCHIVE_FILENAME, 'size': job.archive(now).size}
     data.update({
         'artifacts': render_artifacts(job, now),
         'runner': None,
