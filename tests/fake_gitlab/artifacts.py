@@ -1,6 +1,6 @@
-"""Job artifacts: downloads, single files, keep, delete (gitlab-api.md 7; checklist 20, 22-25).
+"""Job artifacts: downloads, single files, keep, delete (https://docs.gitlab.com/api/job_artifacts/).
 
-Routes (GL:lib/api/ci/job_artifacts.rb), registered by-ref first as there:
+Routes (lib/api/ci/job_artifacts.rb), registered by-ref first as there:
 
 ======  ====================================================================  ======================
 GET     /projects/:id/jobs/artifacts/:ref_name/download?job=NAME               archive of the latest
@@ -37,8 +37,8 @@ URL on the object-storage stand-in, which streams the same bytes and refuses Git
 Single files are served by Workhorse from the archive (``send_artifacts_entry``), so they stay 200
 even with object storage; ``artifacts_redirect: all`` redirects them too, for client tests.  Path
 with a ``..`` segment or a NUL -> 400 ``400 Bad request``; by job id without an available archive
--> 404 ``404 Not Found``; no such entry -> Workhorse's 404, ``text/plain`` ``Not Found`` [INFERRED,
-gitlab-api.md 9].  Entry headers [INFERRED, Workhorse]: ``Content-Type`` from the file extension
+-> 404 ``404 Not Found``; no such entry -> Workhorse's 404, ``text/plain`` ``Not Found``
+[INFERRED, Workhorse].  Entry headers [INFERRED, Workhorse]: ``Content-Type`` from the file extension
 (by ref: sniffed, text is ``text/plain; charset=utf-8``), ``Content-Disposition: attachment;
 filename="<basename>"``.
 """

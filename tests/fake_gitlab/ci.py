@@ -1,4 +1,7 @@
-"""Pipelines and jobs: the state machine behind pipelines.py, jobs.py and artifacts.py (gitlab-api.md 5-7).
+"""Pipelines and jobs: the state machine behind pipelines.py, jobs.py and artifacts.py.
+
+GitLab's documentation: https://docs.gitlab.com/api/pipelines/, https://docs.gitlab.com/api/jobs/,
+https://docs.gitlab.com/api/job_artifacts/.
 
 A project's seeded ``ci:`` list is its ``.gitlab-ci.yml``; every pipeline instantiates it::
 
@@ -40,7 +43,7 @@ would have happened, so a client that polls rarely sees the same history as one 
 The clock is ``state.clock`` when a test sets one (any callable returning epoch seconds), else
 ``time.time``.
 
-What GitLab does and this follows (gitlab-api.md 6.1, 6.7; GL:Ci::HasStatus,
+What GitLab does and this follows (app/models/concerns/ci/has_status.rb ``Ci::HasStatus``,
 Gitlab::Ci::Status::Composite, Ci::ProcessBuildService, Ci::RetryJobService):
 
 * a new pipeline is ``created``: GitLab processes it asynchronously, so the create answer shows every
@@ -73,7 +76,7 @@ ARCHIVE_FILENAME = 'artifacts.zip'
 JOB_TOKEN_PREFIX = 'glcbt-'
 ZERO_SHA = '0' * 40
 
-# gitlab-api.md 6.1 (Ci::HasStatus).
+# app/models/concerns/ci/has_status.rb (Ci::HasStatus).
 STATUSES = ('created', 'waiting_for_resource', 'preparing', 'waiting_for_callback', 'pending', 'running', 'success', 'failed',
             'canceling', 'canceled', 'skipped', 'manual', 'scheduled')
 COMPLETED = ('success', 'failed', 'canceled', 'skipped')
@@ -329,7 +332,7 @@ class Pipeline:
             self.processed += 1
 
     def status(self, now):
-        """The composite status of the latest jobs (gitlab-api.md 6.1)."""
+        """The composite status of the latest jobs (lib/gitlab/ci/status/composite.rb)."""
         if self.failure:
             return 'failed'
         return composite([(job.status(now), job.allow_failure) for job in self.latest_jobs()]) or 'created'
@@ -450,7 +453,7 @@ class Job:
         self.base, self.changed_at = 'created', None
 
     def cancel(self, now):
-        """Cancel when cancelable; a finished job is left as it is (gitlab-api.md 6.7)."""
+        """Cancel when cancelable; a finished job is left as it is (https://docs.gitlab.com/api/jobs/, cancel a job)."""
         if self.status(now) in CANCELABLE:
             self.base = 'canceled'
             self.canceled_at = now
@@ -491,7 +494,7 @@ class Job:
 
     @property
     def running(self):
-        """Whether the job runs right now: its job token works only then (gitlab-api.md 1.1)."""
+        """Whether the job runs right now: its job token works only then (lib/api/api_guard.rb, find_user_from_job_token)."""
         now = self.ci.snapshot()
         return self.status(now) == 'running'
 

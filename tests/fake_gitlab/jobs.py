@@ -1,6 +1,6 @@
-"""Jobs: lists, show, log, cancel, retry, erase, play, ``GET /job`` (gitlab-api.md 6; checklist 14-21).
+"""Jobs: lists, show, log, cancel, retry, erase, play, ``GET /job`` (https://docs.gitlab.com/api/jobs/).
 
-Routes (GL:lib/api/ci/jobs.rb, GL:lib/api/ci/pipelines.rb); all need a signed-in user
+Routes (lib/api/ci/jobs.rb, lib/api/ci/pipelines.rb); all need a signed-in user
 (``authenticate!``) except the pipeline job list, which follows the pipelines API:
 
 ======  ==============================================  ===========================================  =====

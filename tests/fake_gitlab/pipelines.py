@@ -1,6 +1,6 @@
-"""Pipelines: trigger, create, list, show, variables, cancel, retry, delete (gitlab-api.md 5.2, 5.3; checklist 13).
+"""Pipelines: trigger, create, list, show, variables, cancel, retry, delete (https://docs.gitlab.com/api/pipelines/).
 
-Routes (GL:lib/api/ci/triggers.rb, GL:lib/api/ci/pipelines.rb):
+Routes (lib/api/ci/triggers.rb, lib/api/ci/pipelines.rb):
 
 ======  ===================================================  ===============================  =========
 POST    /projects/:id/trigger/pipeline                       the ``token`` param, no user     201
@@ -34,7 +34,7 @@ project (another project's, unknown or expired: 404 ``404 Not Found``), else a j
 running: 401 ``Job is not running``; its user cannot read the project: 404) -> the chain.
 ``TRIGGER_PAYLOAD`` (file variable) is every request param but ``token`` as JSON, with
 ``variables`` made a hash (``{}`` when absent).  The minimum-role check does not count
-``TRIGGER_PAYLOAD`` (triggers without variables keep working; gitlab-api.md 9 leaves it open).
+``TRIGGER_PAYLOAD`` (triggers without variables keep working) [INFERRED].
 """
 
 from . import ci, errors
@@ -191,7 +191,7 @@ def detailed_status(pipeline, now):
 
 
 def render(pipeline, now, base_url):
-    """``Entities::Ci::Pipeline`` (plus ``archived``, gitlab-api.md 5.2)."""
+    """``Entities::Ci::Pipeline`` (lib/api/entities/ci/pipeline.rb, plus ``archived``)."""
     data = render_basic(pipeline, now, base_url)
     started = pipeline.started_at(now)
     finished = pipeline.finished_at(now)
@@ -302,7 +302,7 @@ def _find_trigger(call, token):
 
 
 def trigger_pipeline(call):
-    """``POST /projects/:id/(ref/:ref/)trigger/pipeline`` (gitlab-api.md 5.2)."""
+    """``POST /projects/:id/(ref/:ref/)trigger/pipeline`` (https://docs.gitlab.com/api/pipeline_triggers/)."""
     params = _trigger_args(call)
     if call.request.header('X-Gitlab-Event') == PIPELINE_HOOK:
         raise errors.forbidden()
@@ -350,7 +350,7 @@ def _mark_used(trigger, pipeline):
 
 
 def create_pipeline(call):
-    """``POST /projects/:id/pipeline`` with a user token (gitlab-api.md 5.3)."""
+    """``POST /projects/:id/pipeline`` with a user token (https://docs.gitlab.com/api/pipelines/)."""
     args = declared(call.params, CREATE_PARAMS)
     project = user_project(call)
     authorize(project_role(call, project) >= DEVELOPER)

@@ -1,4 +1,5 @@
-"""CI/CD variables: project, group and instance routes (gitlab-api.md sections 2, 3, 4; checklist 1-10).
+"""CI/CD variables: project, group and instance routes (https://docs.gitlab.com/api/project_level_variables/,
+https://docs.gitlab.com/api/group_level_variables/, https://docs.gitlab.com/api/instance_level_ci_variables/).
 
 The three levels share one implementation; ``Level`` holds what differs:
 
@@ -44,7 +45,7 @@ from .state import MAINTAINER, OWNER, Variable
 VARIABLE_TYPES = ['env_var', 'file']
 MULTIPLE_MATCHES = "There are multiple variables with provided parameters. Please use 'filter[environment_scope]'"
 
-# Validation rules and messages: gitlab-api.md 2.5 (has_variable.rb, maskable.rb, has_environment_scope.rb).
+# Validation rules and messages: app/models/concerns/ci/has_variable.rb, ci/maskable.rb, has_environment_scope.rb.
 KEY_FORMAT = re.compile(r'[a-zA-Z0-9_]+')
 KEY_FORMAT_MESSAGE = "can contain only letters, digits and '_'."
 MASK_EXPANDED = re.compile(r'[a-zA-Z0-9_+=/@:.~-]{8,}')          # masked && !raw
@@ -123,7 +124,7 @@ def register(router):
 
 
 def render(level, variable):
-    """``Entities::Ci::Variable``.  Hidden values are null in every response (gitlab-api.md 2.3)."""
+    """``Entities::Ci::Variable``.  Hidden values are null in every response (lib/api/entities/ci/variable.rb)."""
     data = {'variable_type': variable.variable_type, 'key': variable.key,
             'value': None if level.hidable and variable.hidden else variable.value}
     if level.hidable:
@@ -172,7 +173,7 @@ class VariableRoutes:
         return call.state.instance_variables
 
     def find(self, variables, key, params):
-        """``find_variable``: 0 matches -> None, 1 -> it (any scope), >1 -> 409 (gitlab-api.md 2.4)."""
+        """``find_variable``: 0 matches -> None, 1 -> it (any scope), >1 -> 409 (lib/api/helpers/variables_helpers.rb)."""
         matches = [v for v in variables if v.key == key]
         scope = _filter_scope(params) if self.level.scoped else None
         if scope is not None:
@@ -201,7 +202,8 @@ class VariableRoutes:
                 attrs[name] = False
         if 'environment_scope' in attrs:
             if self.level is GROUP and call.state.license == 'free':
-                # EE without licence: filter_variable_parameters deletes it silently (gitlab-api.md 3).
+                # EE without licence: filter_variable_parameters deletes it silently (the EE override of
+                # lib/api/helpers/variables_helpers.rb) [INFERRED].
                 del attrs['environment_scope']
             else:
                 attrs['environment_scope'] = _strip(attrs['environment_scope'])
@@ -276,7 +278,7 @@ class VariableRoutes:
         for name, value in attrs.items():
             setattr(variable, name, value)
         if self.level.hidable and args.get('masked_and_hidden'):
-            # ChangeVariableService#create_variable_params: hidden forces masked (gitlab-api.md 2.5).
+            # ChangeVariableService#create_variable_params: hidden forces masked (app/services/ci/change_variable_service.rb).
             variable.hidden = True
             variable.masked = True
         found = self.validate(call, variable, variables)
@@ -322,7 +324,7 @@ class VariableRoutes:
         if variable is None:
             raise errors.not_found(self.level.resource)
         if self.level is GROUP:
-            # destroy_conditionally!: honours If-Unmodified-Since (gitlab-api.md 3).
+            # destroy_conditionally!: honours If-Unmodified-Since (lib/api/helpers.rb).
             errors.check_unmodified_since(call, variable.updated_at)
         variables.remove(variable)
         return Response.empty(204)

@@ -1,4 +1,4 @@
-"""Job artifacts: gitlab-api.md section 7 and checklist items 20, 22-25.
+"""Job artifacts: https://docs.gitlab.com/api/job_artifacts/, lib/api/ci/job_artifacts.rb.
 
 Seeds/default.yml: acme/svc's build makes dist/svc.bin (64 KiB, generated) and dist/VERSION
 ("2.0.0\\n"), expiring an hour after the job; its test job fails when the pipeline has FAIL_TEST.
@@ -66,7 +66,7 @@ def settings(fake, **values):
     return response.json()
 
 
-# ---- the archive (7.1, 7.3; items 23, 25) ----------------------------------------------------------------
+# ---- the archive -----------------------------------------------------------------------------------------
 
 
 def test_archive_download(api, build):
@@ -180,7 +180,7 @@ def test_a_failed_job_uploads_nothing(make_fake):
     expect(root.get(artifacts_path(job, '/projects/g%2Fp')), 404, NOT_FOUND)
 
 
-# ---- keep and delete (item 20) --------------------------------------------------------------------------
+# ---- keep and delete ------------------------------------------------------------------------------------
 
 
 def test_keep(api, clock, build):
@@ -209,7 +209,7 @@ def test_delete_project_artifacts(api, build):
     expect(api(DEV).get(artifacts_path(build)), 404, NOT_FOUND)
 
 
-# ---- by ref (7.2; item 24) ------------------------------------------------------------------------------
+# ---- by ref ---------------------------------------------------------------------------------------------
 
 
 def test_by_ref_uses_the_latest_successful_pipeline(api, clock):
@@ -256,7 +256,7 @@ def test_by_ref_with_a_slash_in_the_ref(api, clock):
         assert raw.content == b'2.0.0\n'
 
 
-# ---- single files (7.4) ----------------------------------------------------------------------------------
+# ---- single files ----------------------------------------------------------------------------------------
 
 
 def test_single_file_by_job(fake, api, build):
@@ -273,7 +273,7 @@ def test_single_file_by_job(fake, api, build):
         assert (status, json.loads(body)) == (400, {'message': '400 Bad request'}), path
 
 
-# ---- object storage redirects (7.3; item 22) ------------------------------------------------------------
+# ---- object storage redirects ---------------------------------------------------------------------------
 
 
 def test_redirect_to_object_storage(fake, api, build):
@@ -351,7 +351,7 @@ def test_a_20_mib_archive_streams_with_flat_memory(make_fake, tmp_path):
         assert archive.getinfo('big.bin').file_size == size and archive.read('small.txt') == b'ok\n'
 
 
-# ---- job tokens (1.1) --------------------------------------------------------------------------------------
+# ---- job tokens --------------------------------------------------------------------------------------------
 
 
 def test_job_token_downloads(fake, api, clock, build):

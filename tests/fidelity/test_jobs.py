@@ -1,4 +1,4 @@
-"""Jobs: statuses over time, lists, actions and logs; gitlab-api.md section 6 and checklist items 14-21.
+"""Jobs: statuses over time, lists, actions and logs; https://docs.gitlab.com/api/jobs/, lib/api/ci/jobs.rb.
 
 Seeds/default.yml: acme/app runs build (1 s, artifacts) -> test (fails) -> deploy (manual, skipped);
 acme/svc runs build (artifacts) -> test -> deploy (manual) and passes.  Most tests drive the fake's
@@ -48,7 +48,7 @@ def finished(session, project=SVC, advance=None):
     return pipeline, jobs_of(session, pipeline, project)
 
 
-# ---- statuses (6.1) ------------------------------------------------------------------------------------
+# ---- statuses ------------------------------------------------------------------------------------------
 
 
 def test_states_move_in_real_time(api):
@@ -172,7 +172,7 @@ def test_time_scale_slows_everything(make_fake):
     assert jobs_of(root, pipeline, '/projects/g%2Fp')['build']['duration'] == 0.5
 
 
-# ---- lists (6.3, 6.4; items 14-15) -------------------------------------------------------------------
+# ---- lists -------------------------------------------------------------------------------------------
 
 
 def test_project_jobs_list_without_counts_newest_first(api, clock):
@@ -255,7 +255,7 @@ def test_pipeline_jobs_hide_retried_and_count(api, clock):
     expect(dev.get(path, params={'include_retried': 'maybe'}), 400, {'error': 'include_retried is invalid'})
 
 
-# ---- one job (6.5) ---------------------------------------------------------------------------------------
+# ---- one job ---------------------------------------------------------------------------------------------
 
 
 def test_get_job_errors_and_roles(api, clock):
@@ -271,14 +271,14 @@ def test_get_job_errors_and_roles(api, clock):
     assert pipeline['id'] == jobs['build']['pipeline']['id']
 
 
-# ---- actions (6.7; items 16-19) ------------------------------------------------------------------------
+# ---- actions -------------------------------------------------------------------------------------------
 
 
 def test_cancel(api, clock):
     dev = api(DEV)
     pipeline, jobs = finished(dev, SVC, clock)
     done = dev.post(job_path(SVC, jobs['build']) + '/cancel')
-    assert (done.status_code, done.json()['status']) == (201, 'success')        # item 16: finished -> unchanged
+    assert (done.status_code, done.json()['status']) == (201, 'success')        # finished -> unchanged
     pipeline = new_pipeline(dev)
     clock.advance(0.2)
     build = jobs_of(dev, pipeline)['build']
@@ -370,7 +370,7 @@ def test_play_variables_need_the_minimum_role(make_fake):
     assert Api(fake, DEV).post(path).status_code == 200
 
 
-# ---- logs (6.6; item 21) -----------------------------------------------------------------------------
+# ---- logs --------------------------------------------------------------------------------------------
 
 
 def test_log_is_plain_text_whole_and_ignores_range(api, clock):
@@ -410,7 +410,7 @@ def test_running_job_shows_the_log_so_far_and_big_logs_stream(make_fake):
     assert len(last) == 79 and last[:8].decode().strip().isdigit()
 
 
-# ---- job tokens (1.1, 6.5) ------------------------------------------------------------------------------
+# ---- job tokens -----------------------------------------------------------------------------------------
 
 
 def test_job_token_works_only_while_the_job_runs_and_only_where_allowed(fake, api, clock):

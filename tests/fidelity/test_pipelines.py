@@ -1,4 +1,4 @@
-"""Triggering, creating and reading pipelines: gitlab-api.md 5.2, 5.3 and checklist item 13.
+"""Triggering, creating and reading pipelines: https://docs.gitlab.com/api/pipeline_triggers/, https://docs.gitlab.com/api/pipelines/.
 
 Seeds/default.yml: acme/app's pipelines fail (build, test fails, manual deploy); acme/svc's pass
 (build, test, manual deploy) and it has branches main and feature/x; acme/platform/api has no
@@ -47,7 +47,7 @@ def variables_of(fake, project, pipeline_id):
     return {v['key']: v for v in Api(fake, ROOT).get('%s/pipelines/%d/variables' % (project, pipeline_id)).json()}
 
 
-# ---- trigger endpoint (5.2, item 13) -----------------------------------------------------------------
+# ---- trigger endpoint --------------------------------------------------------------------------------
 
 
 @pytest.mark.usefixtures('clock')
@@ -176,7 +176,7 @@ def test_python_gitlab_triggers_with_a_token(fake):
     assert (info.value.response_code, info.value.error_message) == (400, {'base': ['Reference not found']})
 
 
-# ---- POST /projects/:id/pipeline (5.3) ---------------------------------------------------------------
+# ---- POST /projects/:id/pipeline ---------------------------------------------------------------------
 
 
 @pytest.mark.usefixtures('clock')

@@ -1,4 +1,4 @@
-"""Pipeline trigger token CRUD: gitlab-api.md section 5.1 and checklist items 11-12.
+"""Pipeline trigger token CRUD: https://docs.gitlab.com/api/pipeline_triggers/, lib/api/ci/triggers.rb.
 
 Seeds/default.yml: acme/app has triggers 1 and 2 (owner dev, both ``shared-description``) and 3
 (owner maint, ``maint-trigger``); acme/many-triggers has triggers 4-28 (owner root).  dev and maint
@@ -46,7 +46,7 @@ def expect(response, status, body):
     assert (response.status_code, response.json()) == (status, body)
 
 
-# ---- item 11: token visibility, list, get ------------------------------------------------------------
+# ---- token visibility, list, get ---------------------------------------------------------------------
 
 
 def test_list_shows_full_tokens_to_their_owner_and_to_admins(api, fake):
@@ -172,7 +172,7 @@ def test_expires_at_beyond_a_year_is_a_model_error_as_a_json_string(api, fake):
 
 
 def test_past_expires_at_is_accepted_and_the_trigger_is_hidden(api, fake):
-    """No validation rejects a past date; ``Project#triggers`` is ``not_expired`` (gitlab-api.md 5.1 gap)."""
+    """No validation rejects a past date; ``Project#triggers`` is ``not_expired`` (app/models/project.rb)."""
     maint = api(MAINT)
     created = maint.post(P, json={'description': 'gone', 'expires_at': '2020-01-01'})
     assert (created.status_code, created.json()['expires_at']) == (201, '2020-01-01T00:00:00.000Z')
@@ -198,7 +198,7 @@ def test_plan_limit(make_fake):
     expect(response, 400, {'message': '400 Bad request - {"base":["Maximum number of pipeline triggers (1) exceeded"]}'})
 
 
-# ---- item 12: update and delete ------------------------------------------------------------------------
+# ---- update and delete ---------------------------------------------------------------------------------
 
 
 def test_update_by_owner(api, fake):

@@ -1,4 +1,4 @@
-"""Group CI/CD variables: gitlab-api.md section 3 and checklist item 9."""
+"""Group CI/CD variables: https://docs.gitlab.com/api/group_level_variables/, lib/api/group_variables.rb."""
 
 import email.utils
 import time
