@@ -303,8 +303,9 @@ def retry_job(call):
     """``POST .../retry``: 201 with the NEW job; the old one is hidden as retried."""
     args = declared(call.params, [JOB_ID])
     project = user_project(call)
-    job = find_build(call, project, args['job_id'])
+    # lib/api/ci/jobs.rb: authorize_update_builds! (Developer+) before find_build!, so 403 before 404.
     authorize(project_role(call, project) >= DEVELOPER)
+    job = find_build(call, project, args['job_id'])
     store = ci.store(call.state)
     now = store.snapshot()
     if not job.retryable(now):
@@ -318,8 +319,10 @@ def erase_job(call):
     """``POST .../erase``: 201; removes the log and the artifacts and sets ``erased_at``."""
     args = declared(call.params, [JOB_ID])
     project = user_project(call)
-    job = find_build(call, project, args['job_id'])
     role = project_role(call, project)
+    # lib/api/ci/jobs.rb: authorize_update_builds! before find_build!, then erase_build on the job.
+    authorize(role >= DEVELOPER)
+    job = find_build(call, project, args['job_id'])
     own = call.user is not None and job.user is not None and job.user.id == call.user.id
     authorize(role >= MAINTAINER or (role >= DEVELOPER and own))
     store = ci.store(call.state)

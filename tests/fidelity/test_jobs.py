@@ -303,7 +303,7 @@ def test_retry(api, clock):
     clock.advance(DONE)
     assert statuses(dev, pipeline, APP) == {'build': 'success', 'test': 'failed', 'deploy': 'skipped', 'pipeline': 'failed'}
     expect(api(REPORTER).post(job_path(APP, new) + '/retry'), 403, FORBIDDEN)
-    expect(api(REPORTER).post(APP + '/jobs/999/retry'), 404, NOT_FOUND)               # the job is found first
+    expect(api(REPORTER).post(APP + '/jobs/999/retry'), 403, FORBIDDEN)               # authorize_update_builds! comes first
 
 
 def test_erase(api, clock):
@@ -460,3 +460,13 @@ def test_python_gitlab_job_actions(fake, clock):
     with pytest.raises(gitlab.GitlabJobPlayError) as info:
         project.jobs.get(jobs['deploy'].id).play()
     assert (info.value.response_code, info.value.error_message) == (400, '400 Bad request - Unplayable Job')
+
+
+@pytest.mark.parametrize('action', ['retry', 'erase', 'cancel'])
+def test_project_permission_is_checked_before_the_job_lookup(api, action):
+    """lib/api/ci/jobs.rb: ``authorize_update_builds!`` comes before ``find_build!``: a Reporter gets 403 even
+    for a job that does not exist; a Developer gets the lookup's 404."""
+    response = api(REPORTER).post('%s/jobs/999999/%s' % (SVC, action))
+    assert (response.status_code, response.json()) == (403, {'message': '403 Forbidden'})
+    response = api(DEV).post('%s/jobs/999999/%s' % (SVC, action))
+    assert (response.status_code, response.json()) == (404, {'message': '404 Not found'})
