@@ -8,12 +8,18 @@ wanted state, every input error at once) -> ``plan()`` -> apply through the clie
 ``build_result()`` / ``build_diff()``. The plan is the single source of ``changed``, the diff
 and the return value; check mode is the same path with the writes skipped.
 
-A trigger is identified by its description, or picked by ``trigger_id`` (gitlab-api.md 5.1).
+A trigger is identified by its description, or picked by ``trigger_id``
+(https://docs.gitlab.com/api/pipeline_triggers/).
 
-Secrets: GitLab shows a trigger's full token only to its owner (and in the answer to the create
-request); anyone else sees the first 4 characters after the ``glptt-`` prefix (anchors.md pain
-point 12). ``token_info()`` tells the two apart so that a truncated token is never returned as if
-it were usable. No token ever goes into a message, a warning or the diff.
+Secrets: GitLab shows a trigger's full token only to users who may ``admin_trigger`` it (and in
+the answer to the create request): its owner and, in the newest app/policies/ci/trigger_policy.rb
+(``rule { admin | is_owner }``), instance administrators; older GitLab, the owner only. Anyone
+else sees the first 4 characters after the ``glptt-`` prefix (app/presenters/ci/trigger_presenter.rb,
+``short_token``). ``token_info()`` tells the two apart so that a truncated token is never returned
+as if it were usable; a full token is usable whoever owns the trigger, so ``token_available`` is
+true for an administrator too. A full token therefore does not prove that the caller owns the
+trigger: only ``owner`` does (see ``new_triggers()``). No token ever goes into a message, a
+warning or the diff.
 Private to the collection: the API of this file may change without notice.
 """
 
@@ -27,8 +33,8 @@ from ansible_collections.cicd.gitlab.plugins.module_utils._errors import InputEr
 STATES = ('present', 'absent')
 ACTIONS = ('create', 'update_description', 'rotate', 'delete', 'none')
 
-# gitlab-api.md 5.1: new tokens are "glptt-" + SecureRandom.hex(20); older ones are bare hex
-# (30 characters in GitLab's examples). Others see short_token: 4 characters after the prefix.
+# app/models/ci/trigger.rb: new tokens are "glptt-" + SecureRandom.hex(20); older ones are bare
+# hex (30 characters in GitLab's examples). Others see short_token: 4 characters after the prefix.
 TOKEN_PREFIX = 'glptt-'
 FULL_TOKEN_RE = re.compile(r'glptt-[0-9a-f]{40}\Z')
 LEGACY_TOKEN_RE = re.compile(r'[0-9a-fA-F]{20,}\Z')
@@ -64,7 +70,7 @@ def token_kind(token) -> str:
 
     ``full`` is ``glptt-`` + 40 hex characters, ``legacy`` 20 or more hex characters without the
     prefix, ``other`` any other string of COMPLETE_TOKEN_MIN characters or more; ``truncated`` is
-    what GitLab shows to users who do not own the trigger (4 characters).
+    what GitLab shows to users who may not admin the trigger (4 characters).
     """
     if not isinstance(token, str) or not token:
         return 'missing'
@@ -86,7 +92,8 @@ def token_info(api_trigger) -> tuple:
 
 
 def is_foreign(api_trigger) -> bool:
-    """True when GitLab showed a truncated token: the trigger belongs to another user."""
+    """True when GitLab showed a truncated token: the trigger belongs to another user (and the caller is
+    not an administrator GitLab shows every token to)."""
     return token_kind((api_trigger or {}).get('token')) == 'truncated'
 
 
@@ -321,8 +328,8 @@ def not_owner_message(the_plan, gitlab_message=None) -> str:
     """Why a description change was refused (GitLab: 403), and what to do instead."""
     said = ' (GitLab: %s)' % gitlab_message if gitlab_message else ''
     return ('Cannot change the description of %s in project %s: only the owner of a trigger can change its '
-            'description%s. Set rotate=true to replace it with a new trigger that you own (its token changes), '
-            'or create a new trigger with another description'
+            'description (on recent GitLab, an administrator too)%s. Set rotate=true to replace it with a new trigger '
+            'that you own (its token changes), or create a new trigger with another description'
             % (_ref(the_plan.current), the_plan.project, said))
 
 
@@ -381,18 +388,32 @@ def build_diff(the_plan, answer=None) -> dict:
 
 # ---- a create whose answer was lost -----------------------------------------------------------
 
-def new_triggers(triggers, before, description):
+def new_triggers(triggers, before, description, username=None):
     """``(ours, others)``: the triggers with ``description`` that were not in ``before`` (the list read
-    before the create), split by whether GitLab shows their full token, which it does to their owner
-    only (app/presenters/ci/trigger_presenter.rb: the token when the user may admin_trigger, which
-    app/policies/ci/trigger_policy.rb grants the owner; else short_token). A trigger created with
-    our token is ours, so it is listed with its full token."""
+    before the create), split by whether they are the caller's.
+
+    A trigger created with our token is ours, so GitLab lists it with its full token
+    (app/presenters/ci/trigger_presenter.rb: the token when the user may admin_trigger, else
+    short_token). A full token alone is not proof: the newest app/policies/ci/trigger_policy.rb
+    grants admin_trigger to instance administrators as well as the owner, so an administrator sees
+    the full token of another user's new trigger too. With ``username`` (the caller's), a trigger is
+    ours only when GitLab shows its full token and its ``owner`` is that user; without it, every new
+    trigger with a full token counts as ours, which is right for anyone but an administrator."""
     known = set(_int_id(item.get('id')) for item in before or ())
     fresh = sorted((item for item in triggers or () if isinstance(item, dict) and item.get('description') == description
                     and _int_id(item.get('id')) not in known), key=lambda item: _int_id(item.get('id')))
-    ours = [item for item in fresh if token_info(item)[1]]
-    others = [item for item in fresh if not token_info(item)[1]]
+    ours = [item for item in fresh if _is_ours(item, username)]
+    others = [item for item in fresh if not _is_ours(item, username)]
     return ours, others
+
+
+def _is_ours(api_trigger, username):
+    if not token_info(api_trigger)[1]:
+        return False
+    if username is None:
+        return True
+    owner = owner_name(api_trigger)
+    return isinstance(owner, str) and owner.lower() == str(username).lower()
 
 
 def _int_id(value):

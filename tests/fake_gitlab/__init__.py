@@ -1,4 +1,4 @@
-"""A fake GitLab REST API v4 server for tests, faithful to docs gitlab-api.md.
+"""A fake GitLab REST API v4 server for tests, faithful to GitLab's source (https://docs.gitlab.com/api/rest/).
 
     from tests.fake_gitlab import FakeGitLab
     with FakeGitLab(seed='tests/fake_gitlab/seeds/default.yml') as fake:

@@ -1,4 +1,4 @@
-"""Finding the project or group a route addresses, and role checks (gitlab-api.md 1.2).
+"""Finding the project or group a route addresses, and role checks (lib/api/helpers.rb ``find_project``, ``find_group``).
 
 Route handlers call ``user_project(call)`` / ``user_group(call)`` first, like GitLab's
 ``user_project`` / ``user_group`` helpers, then ``authorize(...)``.  So an invisible project is a

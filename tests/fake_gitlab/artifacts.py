@@ -1,6 +1,6 @@
-"""Job artifacts: downloads, single files, keep, delete (gitlab-api.md 7; checklist 20, 22-25).
+"""Job artifacts: downloads, single files, keep, delete (https://docs.gitlab.com/api/job_artifacts/).
 
-Routes (GL:lib/api/ci/job_artifacts.rb), registered by-ref first as there:
+Routes (lib/api/ci/job_artifacts.rb), registered by-ref first as there:
 
 ======  ====================================================================  ======================
 GET     /projects/:id/jobs/artifacts/:ref_name/download?job=NAME               archive of the latest
@@ -16,8 +16,18 @@ GETs work anonymously on public projects and take a job token (``JOB-TOKEN``/``j
 running job; another project's job token is 403 unless that project is in the target's seed key
 ``ci_job_token_allowlist`` (project paths).  Reading needs Reporter+ (Guest 403).
 
-Archive answers (``present_carrierwave_file!``, gitlab-api.md 7.3): no archive (never made, failed
-job, expired, erased, deleted) -> 404 ``404 Not Found``; else 200 ``application/octet-stream``,
+Expiry (lib/api/ci/job_artifacts.rb, app/models/ci/build.rb; see ci.py): the archive download by job
+id (``present_artifacts_file!(build.artifacts_file)``) only checks that the file is stored, and
+by ref ``latest_successful_build_for_ref!`` picks the job ``with_downloadable_artifacts`` (a
+``file_type`` filter, no expiry), and its single files go straight to Workhorse; so expired
+archives stay downloadable there until the expiry clean-up destroys them, and those of a locked
+pipeline stay indefinitely.  Only the single file by job id checks ``available_artifacts?`` (not
+expired, or the pipeline locked): else 404 ``404 Not Found``.  Keep needs ``artifacts?`` (stored
+and not expired), so an expired archive cannot be kept (404).
+
+Archive answers (``present_carrierwave_file!``, lib/api/helpers.rb): no stored archive (never
+made, failed job, erased, deleted, destroyed by the clean-up) -> 404 ``404 Not Found``; else 200
+``application/octet-stream``,
 ``Content-Transfer-Encoding: binary``, ``Content-Disposition: attachment; filename="artifacts.zip";
 filename*=UTF-8''artifacts.zip``, exact ``Content-Length``, streamed from ``Archive.iter_chunks()``
 after the state lock is released.  With the fake-wide setting ``artifacts_redirect`` (seed top-level
@@ -27,8 +37,8 @@ URL on the object-storage stand-in, which streams the same bytes and refuses Git
 Single files are served by Workhorse from the archive (``send_artifacts_entry``), so they stay 200
 even with object storage; ``artifacts_redirect: all`` redirects them too, for client tests.  Path
 with a ``..`` segment or a NUL -> 400 ``400 Bad request``; by job id without an available archive
--> 404 ``404 Not Found``; no such entry -> Workhorse's 404, ``text/plain`` ``Not Found`` [INFERRED,
-gitlab-api.md 9].  Entry headers [INFERRED, Workhorse]: ``Content-Type`` from the file extension
+-> 404 ``404 Not Found``; no such entry -> Workhorse's 404, ``text/plain`` ``Not Found``
+[INFERRED, Workhorse].  Entry headers [INFERRED, Workhorse]: ``Content-Type`` from the file extension
 (by ref: sniffed, text is ``text/plain; charset=utf-8``), ``Content-Disposition: attachment;
 filename="<basename>"``.
 """
@@ -84,8 +94,10 @@ def _readable_project(call):
 
 
 def latest_successful_build(call, project, ref, name, now):
-    """``latest_successful_build_for_ref!``: the newest SUCCESS pipeline of ``ref``, then its latest
-    job ``name`` with an archive; else 404 ``404 Not found`` (gitlab-api.md 7.2)."""
+    """``latest_successful_build_for_ref!`` (app/models/project.rb): the newest SUCCESS pipeline of
+    ``ref``, then its latest job ``name`` with a stored archive, expired or not
+    (``build_with_artifacts_in_self_and_project_descendants``: ``with_downloadable_artifacts``);
+    else 404 ``404 Not found``."""
     pipelines = [p for p in ci.store(call.state).project_pipelines(project) if p.ref == ref and p.status(now) == 'success']
     if pipelines:
         newest = max(pipelines, key=lambda pipeline: (pipeline.created_at, pipeline.id))
@@ -156,18 +168,20 @@ def entry_answer(call, archive, path, detect):
 # -- routes ----------------------------------------------------------------------------------------
 
 
-def _job_archive(call):
-    """The archive of the job ``:job_id`` names, or GitLab's plain 404 when it has none (yet, or any more)."""
+def _job_archive(call, available=False):
+    """The archive of the job ``:job_id`` names, or GitLab's plain 404 when none is stored (yet, or
+    any more); with ``available``, also when it expired and its pipeline is not locked."""
     args = declared(call.params, [JOB_ID])
     job = find_build(call, _readable_project(call), args['job_id'])
-    archive = job.archive(ci.store(call.state).snapshot())
+    now = ci.store(call.state).snapshot()
+    archive = job.available_archive(now) if available else job.archive(now)
     if archive is None:
         raise errors.not_found()
     return archive
 
 
 def download_archive(call):
-    """``GET .../jobs/:job_id/artifacts``."""
+    """``GET .../jobs/:job_id/artifacts``: the stored archive, expired or not."""
     return archive_answer(call, _job_archive(call))
 
 
@@ -181,8 +195,8 @@ def download_by_ref(call):
 
 
 def file_by_job(call):
-    """``GET .../jobs/:job_id/artifacts/*artifact_path``: 404 unless the archive is available."""
-    return entry_answer(call, _job_archive(call), call.params['artifact_path'], detect=False)
+    """``GET .../jobs/:job_id/artifacts/*artifact_path``: 404 unless ``available_artifacts?``."""
+    return entry_answer(call, _job_archive(call, available=True), call.params['artifact_path'], detect=False)
 
 
 def file_by_ref(call):
@@ -195,13 +209,14 @@ def file_by_ref(call):
 
 
 def keep_artifacts(call):
-    """``POST .../artifacts/keep``: 200 with the job, ``artifacts_expire_at`` null; no archive -> 404."""
+    """``POST .../artifacts/keep``: 200 with the job, ``artifacts_expire_at`` null; unless ``artifacts?``
+    (none stored, or expired) -> 404."""
     args = declared(call.params, [JOB_ID])
     project = user_project(call)
     authorize(project_role(call, project) >= DEVELOPER)
     job = find_build(call, project, args['job_id'])
     now = ci.store(call.state).snapshot()
-    if job.archive(now) is None:
+    if not job.has_artifacts(now):
         raise errors.not_found()
     job.kept = True
     return Response.json(200, render(job, now, call.external_url))

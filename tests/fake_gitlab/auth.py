@@ -1,4 +1,4 @@
-"""Authentication: which user a request acts as (gitlab-api.md section 1.1).
+"""Authentication: which user a request acts as (lib/api/api_guard.rb, lib/gitlab/auth/auth_finders.rb).
 
 Personal/OAuth tokens come from the ``PRIVATE-TOKEN`` header, the ``private_token`` parameter,
 ``Authorization: Bearer <t>`` or the ``access_token`` parameter.  CI job tokens come from the
@@ -74,7 +74,7 @@ def authenticate(request, state, route):
         return Identity(token.user, token)
     value = _job_token(request, params)
     if value is not None:
-        # gitlab-api.md 1.1: only routes marked job_token_allowed take a job token, and only
+        # lib/gitlab/auth/auth_finders.rb: only routes marked job_token_allowed take a job token, and only
         # while its job runs; others 401.
         job = state.job_tokens.get(value)
         if not route.job_token or job is None or not getattr(job, 'running', True):

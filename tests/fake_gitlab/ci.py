@@ -1,4 +1,7 @@
-"""Pipelines and jobs: the state machine behind pipelines.py, jobs.py and artifacts.py (gitlab-api.md 5-7).
+"""Pipelines and jobs: the state machine behind pipelines.py, jobs.py and artifacts.py.
+
+GitLab's documentation: https://docs.gitlab.com/api/pipelines/, https://docs.gitlab.com/api/jobs/,
+https://docs.gitlab.com/api/job_artifacts/.
 
 A project's seeded ``ci:`` list is its ``.gitlab-ci.yml``; every pipeline instantiates it::
 
@@ -19,8 +22,19 @@ A project's seeded ``ci:`` list is its ``.gitlab-ci.yml``; every pipeline instan
 Other seed keys of the CI work: top level ``time_scale`` (default 1; multiplies every duration and
 delay of new pipelines) and ``artifacts_redirect`` (artifacts.py), both also settable through
 ``POST /-/fake/settings``; per project ``tags`` (refs besides branches), ``public_builds`` (default
-true), ``pipeline_variables_minimum_override_role`` (pipelines.py) and ``ci_job_token_allowlist``
-(artifacts.py).
+true), ``pipeline_variables_minimum_override_role`` (pipelines.py), ``ci_job_token_allowlist``
+(artifacts.py), ``workflow_name`` (the ``workflow:name`` of the project's ``.gitlab-ci.yml``,
+taken literally, without variable expansion [INFERRED]; default none: the pipeline ``name`` is null)
+and ``keep_latest_artifact`` (default true, as the project setting "Keep artifacts from most recent
+successful jobs"; see ``Pipeline.artifacts_locked``).
+
+Artifact expiry, as GitLab has it (app/models/ci/build.rb, app/models/concerns/ci/has_artifacts.rb):
+an archive stays stored after ``artifacts_expire_at`` until the clean-up
+(app/services/ci/job_artifacts/destroy_all_expired_service.rb, run by a cron worker) destroys it,
+which it never does for a locked pipeline.  ``Job.archive`` is "the file is stored"; ``artifacts?``
+(``Job.has_artifacts``) adds "not expired"; ``available_artifacts?`` (``Job.available_archive``)
+is "not expired, or the pipeline is locked".  Nothing runs the clean-up on its own here:
+``POST /-/fake/workers/expire_build_artifacts`` (control.py) does, once, at the current time.
 
 Time moves lazily: nothing runs in the background.  Each job keeps the moments of the events that
 happened to it (queued, canceled, skipped ...) and derives its status from them and the clock;
@@ -29,7 +43,7 @@ would have happened, so a client that polls rarely sees the same history as one 
 The clock is ``state.clock`` when a test sets one (any callable returning epoch seconds), else
 ``time.time``.
 
-What GitLab does and this follows (gitlab-api.md 6.1, 6.7; GL:Ci::HasStatus,
+What GitLab does and this follows (app/models/concerns/ci/has_status.rb ``Ci::HasStatus``,
 Gitlab::Ci::Status::Composite, Ci::ProcessBuildService, Ci::RetryJobService):
 
 * a new pipeline is ``created``: GitLab processes it asynchronously, so the create answer shows every
@@ -62,7 +76,7 @@ ARCHIVE_FILENAME = 'artifacts.zip'
 JOB_TOKEN_PREFIX = 'glcbt-'
 ZERO_SHA = '0' * 40
 
-# gitlab-api.md 6.1 (Ci::HasStatus).
+# app/models/concerns/ci/has_status.rb (Ci::HasStatus).
 STATUSES = ('created', 'waiting_for_resource', 'preparing', 'waiting_for_callback', 'pending', 'running', 'success', 'failed',
             'canceling', 'canceled', 'skipped', 'manual', 'scheduled')
 COMPLETED = ('success', 'failed', 'canceled', 'skipped')
@@ -282,6 +296,10 @@ class Pipeline:
         self.trigger = trigger
         self.inputs = inputs or {}
         self.failure = failure      # a config error: the pipeline is persisted as failed, without jobs
+        # Ci::PipelineMetadata#name: workflow:name of the config, else null.
+        self.name = None if failure else project.extra.get('workflow_name')
+        # Project#default_pipeline_lock: artifacts_locked while the project keeps the latest artifacts.
+        self.created_locked = bool(project.extra.get('keep_latest_artifact', True))
         self.scale = ci.scale
         self.created_at = now
         self.process_at = now + PROCESS_SECONDS * self.scale
@@ -314,10 +332,22 @@ class Pipeline:
             self.processed += 1
 
     def status(self, now):
-        """The composite status of the latest jobs (gitlab-api.md 6.1)."""
+        """The composite status of the latest jobs (lib/gitlab/ci/status/composite.rb)."""
         if self.failure:
             return 'failed'
         return composite([(job.status(now), job.allow_failure) for job in self.latest_jobs()]) or 'created'
+
+    def artifacts_locked(self, now):
+        """``Ci::Pipeline#artifacts_locked?``: locked on creation (``created_locked``), unlocked once a newer
+        pipeline for the same ref succeeded (app/workers/ci/refs/unlock_previous_pipelines_worker.rb,
+        Ci::Refs::UnlockPreviousPipelinesService), so the latest successful pipeline of a ref, and every
+        pipeline after it, keep their artifacts past expiry."""
+        if not self.created_locked:
+            return False
+        for other in self.ci.project_pipelines(self.project):
+            if other.id > self.id and other.ref == self.ref and other.tag == self.tag and other.status(now) == 'success':
+                return False
+        return True
 
     def started_at(self, now):
         """When the first job started, or None."""
@@ -394,6 +424,7 @@ class Job:
         self.erased_at = None
         self.erased_by = None
         self.artifacts_deleted = False
+        self.artifacts_destroyed = False     # removed by the expiry clean-up (control.py)
         self.kept = False
         self.token = JOB_TOKEN_PREFIX + secrets.token_hex(20)
         ci.jobs[self.id] = self
@@ -422,7 +453,7 @@ class Job:
         self.base, self.changed_at = 'created', None
 
     def cancel(self, now):
-        """Cancel when cancelable; a finished job is left as it is (gitlab-api.md 6.7)."""
+        """Cancel when cancelable; a finished job is left as it is (https://docs.gitlab.com/api/jobs/, cancel a job)."""
         if self.status(now) in CANCELABLE:
             self.base = 'canceled'
             self.canceled_at = now
@@ -463,7 +494,7 @@ class Job:
 
     @property
     def running(self):
-        """Whether the job runs right now: its job token works only then (gitlab-api.md 1.1)."""
+        """Whether the job runs right now: its job token works only then (lib/api/api_guard.rb, find_user_from_job_token)."""
         now = self.ci.snapshot()
         return self.status(now) == 'running'
 
@@ -511,19 +542,34 @@ class Job:
         return int(self.spec.log.size * (end - start) / self.duration_seconds)
 
     def archive(self, now):
-        """The artifacts ``Archive`` if the job has one now (uploaded on success, not erased, deleted
-        or expired), else None."""
+        """The artifacts ``Archive`` while it is stored (uploaded on success, not erased, deleted or
+        destroyed by the expiry clean-up), else None.  Expired archives are still stored."""
         if self.spec.archive is None or self.status(now) != 'success':
             return None
-        if self.erased_at is not None or self.artifacts_deleted:
-            return None
-        expire_at = self.artifacts_expire_at(now)
-        if expire_at is not None and expire_at <= now:
+        if self.erased_at is not None or self.artifacts_deleted or self.artifacts_destroyed:
             return None
         return self.spec.archive
 
+    def artifacts_expired(self, now):
+        """``artifacts_expired?``: ``artifacts_expire_at`` is in the past."""
+        expire_at = self.artifacts_expire_at(now)
+        return expire_at is not None and expire_at <= now
+
+    def has_artifacts(self, now):
+        """``Ci::Build#artifacts?``: stored and not expired (the job JSON's ``artifacts_file``, keep)."""
+        return self.archive(now) is not None and not self.artifacts_expired(now)
+
+    def available_archive(self, now):
+        """``available_artifacts?`` (not expired, or the pipeline is locked): the archive, else None.
+        Only single-file download by job id checks it (lib/api/ci/job_artifacts.rb)."""
+        archive = self.archive(now)
+        if archive is None or (self.artifacts_expired(now) and not self.pipeline.artifacts_locked(now)):
+            return None
+        return archive
+
     def artifacts_expire_at(self, now):
-        """``finished_at + artifacts_expire_in``; None when kept, erased, never expiring or without artifacts."""
+        """``finished_at + artifacts_expire_in``; None when kept, erased, never expiring or without artifacts.
+        The expiry clean-up destroys the artifacts but leaves the build's ``artifacts_expire_at`` [INFERRED]."""
         if self.spec.archive is None or self.kept or self.erased_at is not None or self.artifacts_deleted:
             return None
         finished = self.finished_at(now)

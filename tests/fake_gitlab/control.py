@@ -12,11 +12,14 @@ GET      /-/fake/storage/journal     ``[{method, path, auth_headers}]`` seen by 
 DELETE   /-/fake/storage/journal     clear it (204)
 GET      /-/fake/settings            fake-wide switches: ``{"artifacts_redirect": ..., "time_scale": ...}``
 POST     /-/fake/settings            change some (JSON object); 200 with all; a reset restores the seed's
+POST     /-/fake/workers/            run GitLab's expiry clean-up once, now: destroy every expired archive
+         expire_build_artifacts      of an unlocked pipeline (ci.py); 200 ``{"destroyed": [job ids]}``
 =======  ==========================  =========================================================
 """
 
 import json
 
+from . import ci
 from .faults import FaultError
 from .request import Response
 from .router import AUTH_NONE, Router
@@ -37,7 +40,8 @@ def build_router():
             ('GET', '/-/fake/storage/journal', get_storage_journal),
             ('DELETE', '/-/fake/storage/journal', delete_storage_journal),
             ('GET', '/-/fake/settings', get_settings),
-            ('POST', '/-/fake/settings', post_settings)):
+            ('POST', '/-/fake/settings', post_settings),
+            ('POST', '/-/fake/workers/expire_build_artifacts', post_expire_build_artifacts)):
         router.add(method, pattern, handler, auth=AUTH_NONE)
     return router
 
@@ -136,3 +140,16 @@ def post_settings(call):
             return Response.json(400, {'error': 'unknown setting or bad value: %s' % name})
     call.state.extra.update(data)
     return Response.json(200, _settings(call.state))
+
+
+def post_expire_build_artifacts(call):
+    """``Ci::JobArtifacts::DestroyAllExpiredService`` (app/services/ci/job_artifacts/destroy_all_expired_service.rb,
+    run by GitLab's cron): destroy the expired archives of unlocked pipelines; locked ones stay."""
+    store = ci.store(call.state)
+    now = store.snapshot()
+    destroyed = []
+    for job in sorted(store.jobs.values(), key=lambda job: job.id):
+        if job.archive(now) is not None and job.artifacts_expired(now) and not job.pipeline.artifacts_locked(now):
+            job.artifacts_destroyed = True
+            destroyed.append(job.id)
+    return Response.json(200, {'destroyed': destroyed})

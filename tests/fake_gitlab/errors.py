@@ -1,8 +1,8 @@
 """GitLab's error responses, with their exact bodies.
 
 Every helper returns an ``ApiError`` for the caller to ``raise``; the server turns it into the
-HTTP response.  The bodies come from gitlab-api.md section 1.3 (``lib/api/helpers.rb``).  GitLab
-has three body families and clients tell them apart, so keep them distinct (checklist item 26):
+HTTP response.  The bodies come from lib/api/helpers.rb.  GitLab has three body families and
+clients tell them apart, so keep them distinct:
 
 * ``{"message": "<string>"}``       - the ``*!`` helpers (``not_found!``, ``forbidden!`` ...)
 * ``{"message": {field: [msgs]}}``   - ``render_validation_error!`` (ActiveRecord validations)
@@ -11,7 +11,7 @@ has three body families and clients tell them apart, so keep them distinct (chec
 
 import email.utils
 
-# Exact texts from gitlab-api.md section 1.1 (GL:lib/api/api_guard.rb).
+# Exact texts from lib/api/api_guard.rb.
 TOKEN_EXPIRED = 'Token is expired. You can either do re-authorization or token refresh.'
 TOKEN_REVOKED = 'Token was revoked. You have to re-authorize from the user.'
 INSUFFICIENT_SCOPE = 'The request requires higher privileges than provided by the access token.'
@@ -39,17 +39,17 @@ def bad_request(reason=None):
 
 
 def validation_error(errors):
-    """``render_validation_error!``: 400 with the model errors as a hash of lists (section 1.3)."""
+    """``render_validation_error!``: 400 with the model errors as a hash of lists (lib/api/helpers.rb)."""
     return ApiError(400, {'message': errors})
 
 
 def unauthorized():
-    """``unauthorized!``: missing, unknown or unusable token (section 1.1)."""
+    """``unauthorized!``: missing, unknown or unusable token (lib/api/api_guard.rb)."""
     return message(401, '401 Unauthorized')
 
 
 def invalid_token(description):
-    """OAuth-style 401 for expired or revoked tokens (section 1.1, checklist item 27)."""
+    """OAuth-style 401 for expired or revoked tokens (lib/api/api_guard.rb)."""
     return ApiError(401, {'error': 'invalid_token', 'error_description': description})
 
 
@@ -76,7 +76,7 @@ def record_not_found():
 def route_not_found():
     """The catch-all route: unknown path, or a known path with another method.
 
-    GitLab mounts ``route :any, '*path'`` last (GL:lib/api/api.rb), so Grape's router falls back to
+    GitLab mounts ``route :any, '*path'`` last (lib/api/api.rb), so Grape's router falls back to
     it instead of answering 405; the body uses the ``error`` key.
     """
     return ApiError(404, {'error': '404 Not Found'})

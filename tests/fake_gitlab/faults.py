@@ -26,7 +26,7 @@ A rule (JSON)::
        "rate": 0.2, "seed": 42}                       # a seeded random fraction, unlimited
 
 The first rule that matches and selects the request wins.  A 429 without a body is Rack::Attack's
-``text/plain`` ``Retry later\\n`` with ``RateLimit-*`` headers (gitlab-api.md 1.5, checklist 28).
+``text/plain`` ``Retry later\\n`` with ``RateLimit-*`` headers (https://docs.gitlab.com/administration/settings/user_and_ip_rate_limits/).
 """
 
 import email.utils
@@ -163,7 +163,7 @@ class FaultRule:
         status = self.data['status']
         headers = []
         # Rack::Attack (a 429 without a custom body) always sends Retry-After; the application
-        # limiter's JSON 429 sends none (gitlab-api.md 1.5), so with a body it comes only on request.
+        # limiter's JSON 429 sends none (lib/gitlab/application_rate_limiter.rb), so with a body it comes only on request.
         rack_attack = status == 429 and 'body' not in self.data
         default = '1' if rack_attack and 'ratelimit_reset' not in self.data else None
         retry_after = self.data.get('retry_after', default)

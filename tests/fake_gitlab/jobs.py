@@ -1,6 +1,6 @@
-"""Jobs: lists, show, log, cancel, retry, erase, play, ``GET /job`` (gitlab-api.md 6; checklist 14-21).
+"""Jobs: lists, show, log, cancel, retry, erase, play, ``GET /job`` (https://docs.gitlab.com/api/jobs/).
 
-Routes (GL:lib/api/ci/jobs.rb, GL:lib/api/ci/pipelines.rb); all need a signed-in user
+Routes (lib/api/ci/jobs.rb, lib/api/ci/pipelines.rb); all need a signed-in user
 (``authenticate!``) except the pipeline job list, which follows the pipelines API:
 
 ======  ==============================================  ===========================================  =====
@@ -109,8 +109,10 @@ def _seconds(value):
 
 
 def render(job, now, base_url):
-    """``Entities::Ci::Job`` (gitlab-api.md 6.2): ``failure_reason`` only when failed,
-    ``artifacts_file`` only while an archive exists."""
+    """``Entities::Ci::Job`` (lib/api/entities/ci/job.rb): ``failure_reason`` only when failed,
+    ``artifacts_file`` only when ``job.artifacts?`` (stored and not expired, app/models/ci/build.rb),
+    so it leaves the JSON at expiry even while the archive still downloads; ``artifacts`` (the
+    job's ``job_artifacts``) keeps listing the archive until it is destroyed."""
     pipeline = job.pipeline
     status = job.status(now)
     data = {
@@ -136,9 +138,8 @@ def render(job, now, base_url):
         data['failure_reason'] = 'script_failure'
     data['web_url'] = '%s/%s/-/jobs/%d' % (base_url, pipeline.project.full_path, job.id)
     data['project'] = {'ci_job_token_scope_enabled': False}
-    archive = job.archive(now)
-    if archive is not None:
-        data['artifacts_file'] = {'filename': ci.ARCHIVE_FILENAME, 'size': archive.size}
+    if job.has_artifacts(now):
+        data['artifacts_file'] = {'filename': ci.ARCHIVE_FILENAME, 'size': job.archive(now).size}
     data.update({
         'artifacts': render_artifacts(job, now),
         'runner': None,
@@ -302,8 +303,9 @@ def retry_job(call):
     """``POST .../retry``: 201 with the NEW job; the old one is hidden as retried."""
     args = declared(call.params, [JOB_ID])
     project = user_project(call)
-    job = find_build(call, project, args['job_id'])
+    # lib/api/ci/jobs.rb: authorize_update_builds! (Developer+) before find_build!, so 403 before 404.
     authorize(project_role(call, project) >= DEVELOPER)
+    job = find_build(call, project, args['job_id'])
     store = ci.store(call.state)
     now = store.snapshot()
     if not job.retryable(now):
@@ -317,8 +319,10 @@ def erase_job(call):
     """``POST .../erase``: 201; removes the log and the artifacts and sets ``erased_at``."""
     args = declared(call.params, [JOB_ID])
     project = user_project(call)
-    job = find_build(call, project, args['job_id'])
     role = project_role(call, project)
+    # lib/api/ci/jobs.rb: authorize_update_builds! before find_build!, then erase_build on the job.
+    authorize(role >= DEVELOPER)
+    job = find_build(call, project, args['job_id'])
     own = call.user is not None and job.user is not None and job.user.id == call.user.id
     authorize(role >= MAINTAINER or (role >= DEVELOPER and own))
     store = ci.store(call.state)

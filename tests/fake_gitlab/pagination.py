@@ -1,4 +1,4 @@
-"""Offset pagination, as ``Gitlab::Pagination::OffsetPagination`` does it (gitlab-api.md 1.4).
+"""Offset pagination, as ``Gitlab::Pagination::OffsetPagination`` does it (lib/gitlab/pagination/offset_pagination.rb).
 
 One helper for every list route: ``paginate(call, items, render, counted=True)``.
 

@@ -1,7 +1,8 @@
 """Grape-style parameter declarations: presence, type coercion, ``values`` and ``except_values``.
 
 GitLab declares each route's parameters with Grape; a failure is a 400 ``{"error": "..."}`` whose
-messages, in declaration order, are joined with ", " (gitlab-api.md sections 0.3 and 1.3).
+messages, in declaration order, are joined with ", " (Grape::Exceptions::ValidationErrors, ruby-grape/grape
+lib/grape/exceptions/validation_errors.rb, rendered by Grape's JSON error formatter).
 Undeclared parameters are silently dropped (``declared_params(include_missing: false)``).
 
 Coercion follows Grape's ``PrimitiveCoercer`` on dry-types ``Params`` types:
@@ -10,8 +11,8 @@ Coercion follows Grape's ``PrimitiveCoercer`` on dry-types ``Params`` types:
   are invalid; JSON ``null`` stays None.
 * ``boolean``: ``true``/``false`` and the dry-types strings (``1 0 t f true false on off y n yes
   no`` in lower, Capitalised and UPPER case); the empty string is None; anything else is invalid.
-  Note: gitlab-api.md 2.2 guesses that ``"yes"`` is rejected [INFERRED]; Grape's source maps it to
-  true, and this fake follows the source.
+  (ruby-grape/grape lib/grape/validations/types/primitive_coercer.rb maps Boolean to dry-types
+  ``Params::Bool``, dry-rb/dry-types lib/dry/types/coercions/params.rb), so ``"yes"`` is true.
 * ``integer``: Ruby ``Integer(value, 10)`` for strings, truncation for floats; ``""`` is None.
 * ``hash``:    a JSON object or bracket params; a string is invalid.
 * ``array``:   a list, or a hash with keys ``"0"``, ``"1"`` ... (bracket form ``a[0][key]=``).
@@ -45,7 +46,7 @@ def rails_boolean(value):
     """Cast a declared ``String`` the way ActiveRecord casts it into a boolean column.
 
     Everything outside Rails' false-list is true, so ``"no"`` is true; ``""`` and None are None
-    (gitlab-api.md section 3, group parameter types).
+    (older lib/api/group_variables.rb and lib/api/admin/ci/variables.rb declared the flags ``type: String``).
     """
     if value is None or value == '':
         return None

@@ -1,6 +1,6 @@
-"""Pipelines: trigger, create, list, show, variables, cancel, retry, delete (gitlab-api.md 5.2, 5.3; checklist 13).
+"""Pipelines: trigger, create, list, show, variables, cancel, retry, delete (https://docs.gitlab.com/api/pipelines/).
 
-Routes (GL:lib/api/ci/triggers.rb, GL:lib/api/ci/pipelines.rb):
+Routes (lib/api/ci/triggers.rb, lib/api/ci/pipelines.rb):
 
 ======  ===================================================  ===============================  =========
 POST    /projects/:id/trigger/pipeline                       the ``token`` param, no user     201
@@ -34,7 +34,7 @@ project (another project's, unknown or expired: 404 ``404 Not Found``), else a j
 running: 401 ``Job is not running``; its user cannot read the project: 404) -> the chain.
 ``TRIGGER_PAYLOAD`` (file variable) is every request param but ``token`` as JSON, with
 ``variables`` made a hash (``{}`` when absent).  The minimum-role check does not count
-``TRIGGER_PAYLOAD`` (triggers without variables keep working; gitlab-api.md 9 leaves it open).
+``TRIGGER_PAYLOAD`` (triggers without variables keep working) [INFERRED].
 """
 
 from . import ci, errors
@@ -167,6 +167,18 @@ def render_basic(pipeline, now, base_url):
     }
 
 
+def render_basic_with_metadata(pipeline, now, base_url):
+    """``Entities::Ci::PipelineBasicWithMetadata`` (the list): PipelineBasic plus ``name``.
+
+    lib/api/entities/ci/pipeline_basic_with_metadata.rb; ``name`` is the ``workflow:name``, null
+    without one.  GitLab 15.11 to 16.x showed it only with the ``pipeline_name_in_api`` feature flag;
+    before that there was no ``name``.  The job's embedded ``pipeline`` stays PipelineBasic (no name).
+    """
+    data = render_basic(pipeline, now, base_url)
+    data['name'] = pipeline.name
+    return data
+
+
 def detailed_status(pipeline, now):
     """``DetailedStatusEntity`` of the pipeline; success with allowed failures is "passed with warnings"."""
     status = pipeline.status(now)
@@ -179,7 +191,7 @@ def detailed_status(pipeline, now):
 
 
 def render(pipeline, now, base_url):
-    """``Entities::Ci::Pipeline`` (plus ``archived``, gitlab-api.md 5.2)."""
+    """``Entities::Ci::Pipeline`` (lib/api/entities/ci/pipeline.rb, plus ``archived``)."""
     data = render_basic(pipeline, now, base_url)
     started = pipeline.started_at(now)
     finished = pipeline.finished_at(now)
@@ -197,6 +209,18 @@ def render(pipeline, now, base_url):
         'detailed_status': detailed_status(pipeline, now),
         'archived': False,
     })
+    return data
+
+
+def render_with_metadata(pipeline, now, base_url):
+    """``Entities::Ci::PipelineWithMetadata`` (GET one pipeline): Pipeline plus ``name``.
+
+    lib/api/entities/ci/pipeline_with_metadata.rb, used by ``get ':id/pipelines/:pipeline_id'`` (and
+    ``/pipelines/latest``) in lib/api/ci/pipelines.rb; create, retry and cancel answer
+    ``Entities::Ci::Pipeline``, without ``name``.
+    """
+    data = render(pipeline, now, base_url)
+    data['name'] = pipeline.name
     return data
 
 
@@ -278,7 +302,7 @@ def _find_trigger(call, token):
 
 
 def trigger_pipeline(call):
-    """``POST /projects/:id/(ref/:ref/)trigger/pipeline`` (gitlab-api.md 5.2)."""
+    """``POST /projects/:id/(ref/:ref/)trigger/pipeline`` (https://docs.gitlab.com/api/pipeline_triggers/)."""
     params = _trigger_args(call)
     if call.request.header('X-Gitlab-Event') == PIPELINE_HOOK:
         raise errors.forbidden()
@@ -326,7 +350,7 @@ def _mark_used(trigger, pipeline):
 
 
 def create_pipeline(call):
-    """``POST /projects/:id/pipeline`` with a user token (gitlab-api.md 5.3)."""
+    """``POST /projects/:id/pipeline`` with a user token (https://docs.gitlab.com/api/pipelines/)."""
     args = declared(call.params, CREATE_PARAMS)
     project = user_project(call)
     authorize(project_role(call, project) >= DEVELOPER)
@@ -357,6 +381,8 @@ def _matches(pipeline, args, now, latest_ids):
         ('sha', lambda wanted: pipeline.sha == wanted),
         ('source', lambda wanted: pipeline.source == wanted),
         ('username', lambda wanted: pipeline.user is not None and pipeline.user.username == wanted),
+        # Ci::PipelinesFinder#by_name: ``for_name``, an exact match on the pipeline metadata's name.
+        ('name', lambda wanted: pipeline.name == wanted),
         ('yaml_errors', lambda wanted: bool(pipeline.failure) == wanted),
         ('created_before', lambda wanted: pipeline.created_at < wanted.timestamp()),
         ('created_after', lambda wanted: pipeline.created_at > wanted.timestamp()),
@@ -397,7 +423,7 @@ def list_pipelines(call):
         'user_id': lambda p: (p.user.id if p.user is not None else 0, p.id),
     }
     items.sort(key=keys[order], reverse=(args.get('sort') or 'desc') == 'desc')
-    return paginate(call, items, lambda p: render_basic(p, now, call.external_url))
+    return paginate(call, items, lambda p: render_basic_with_metadata(p, now, call.external_url))
 
 
 def _readable_pipeline(call):
@@ -412,7 +438,7 @@ def show_pipeline(call):
     """``GET /projects/:id/pipelines/:pipeline_id``."""
     _project, pipeline = _readable_pipeline(call)
     now = ci.store(call.state).snapshot()
-    return Response.json(200, render(pipeline, now, call.external_url))
+    return Response.json(200, render_with_metadata(pipeline, now, call.external_url))
 
 
 def pipeline_variables(call):

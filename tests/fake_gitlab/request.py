@@ -123,7 +123,7 @@ class Request:
             try:
                 data = json.loads(self.body.decode('utf-8'))
             except ValueError:
-                # Grape's Grape::Exceptions::InvalidMessageBody text (not in gitlab-api.md).
+                # Grape's Grape::Exceptions::InvalidMessageBody text (ruby-grape/grape lib/grape/exceptions/invalid_message_body.rb).
                 raise errors.param_errors(['message body does not match declared format']) from None
             return data if isinstance(data, dict) else {}
         if content_type in ('', 'application/x-www-form-urlencoded'):

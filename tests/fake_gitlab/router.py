@@ -4,7 +4,7 @@ Patterns use ``:name`` for one path segment and ``*name`` for one or more segmen
 ``/api/v4/projects/:id/variables/:key`` or ``/api/v4/projects/:id/jobs/:job_id/artifacts/*artifact_path``.
 Matching runs on the raw (percent-encoded) path and each captured value is then decoded, so
 ``acme%2Fapp`` is one ``:id`` segment while a raw ``acme/app`` does not match at all and falls
-through to the catch-all 404 (gitlab-api.md section 1.2, ``NAMESPACE_OR_PROJECT_REQUIREMENTS``).
+through to the catch-all 404 (lib/api/api.rb, ``NAMESPACE_OR_PROJECT_REQUIREMENTS``).
 
 Each resource module exposes ``register(router)`` and adds its routes with ``router.add``; the
 list of modules lives in ``routes.py``.

@@ -4,7 +4,7 @@ Seed format (a YAML file or the same structure as a dict)::
 
     external_url: http://gitlab.example.com   # default: the server's own URL (Link headers, web_url)
     license: premium                         # premium (default) | free; free = EE without a licence,
-                                             # group environment_scope is dropped (gitlab-api.md 3)
+                                             # group environment_scope is dropped (variables.py)
     limits:                                  # optional plan limits; absent or 0 = unlimited
       project_ci_variables: 200
       group_ci_variables: 200
@@ -34,7 +34,7 @@ Seed format (a YAML file or the same structure as a dict)::
           - {key: A, value: b}               # masked, raw, hidden, environment_scope, description
         ci: [...]                            # the project's jobs (Project.ci); format in ci.py
         tags: [v1.0.0]                       # refs pipelines may run for besides branches (ci.py)
-        triggers:                            # pipeline trigger tokens (gitlab-api.md 5.1)
+        triggers:                            # pipeline trigger tokens (triggers.py)
           - {description: deploy, owner: dev}    # owner: a username, or null for a legacy ownerless
                                              # trigger; optional token (default glptt-<40 hex>),
                                              # expires_at and created_at (a date or ISO 8601 time;
@@ -42,7 +42,7 @@ Seed format (a YAML file or the same structure as a dict)::
     instance_variables: [{key: I, value: v}]
     feature_flags: {trigger_token_expiration: false}   # default true: expires_at is stored, expired
                                              # triggers are hidden (see triggers.py)
-    redirects: {acme/old-app: acme/app}      # moved projects (gitlab-api.md 1.2)
+    redirects: {acme/old-app: acme/app}      # moved projects (lib/api/helpers.rb find_project!)
 
 Unknown keys anywhere are kept (``extra`` dicts) rather than rejected, so later features can read
 them.  Seeded variables are stored as given (not validated).  Ids count up from 1 for users, groups
@@ -145,7 +145,7 @@ class Variable:
 
 
 class Trigger:
-    """A pipeline trigger token (gitlab-api.md 5.1).  ``owner`` is a User, or None for a legacy trigger.
+    """A pipeline trigger token (https://docs.gitlab.com/api/pipeline_triggers/).  ``owner`` is a User, or None for a legacy trigger.
 
     Times are GitLab JSON strings (``iso_time``); ``last_used`` is set when the trigger starts a
     pipeline.  New tokens are ``glptt-`` + 40 hex; seeded legacy tokens may be bare hex.
@@ -340,7 +340,7 @@ class State:
             self.limits = dict(seed.get('limits') or {})
             self.users = {}
             self.tokens = {}
-            self.job_tokens = {}      # token -> job; filled by the jobs work (gitlab-api.md 1.1)
+            self.job_tokens = {}      # token -> job; filled by the jobs work (ci.py)
             self.groups = {}
             self.projects = {}
             self.instance_variables = []
@@ -496,7 +496,7 @@ class State:
         return None
 
     def find_project(self, ref):
-        """Resolve a project ``:id`` (gitlab-api.md 1.2, ``find_project``).
+        """Resolve a project ``:id`` (lib/api/helpers.rb ``find_project``).
 
         Returns ``(project, moved)``: a numeric id looks up by id; a value containing ``/`` looks up
         by full path (case-insensitive) and then by redirect (``moved`` is True); anything else,
@@ -513,7 +513,7 @@ class State:
         return None, False
 
     def find_group(self, ref):
-        """Resolve a group ``:id``: numeric id, else full path (gitlab-api.md 1.2, ``find_group``)."""
+        """Resolve a group ``:id``: numeric id, else full path (lib/api/helpers.rb ``find_group``)."""
         if INTEGER_ID.match(ref):
             return self.groups.get(int(ref))
         return self._group_by_path(ref)

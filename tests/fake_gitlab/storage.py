@@ -1,10 +1,10 @@
-"""Object-storage stand-in: where GitLab's 302 downloads point (gitlab-api.md 7.3).
+"""Object-storage stand-in: where GitLab's 302 downloads point (lib/api/helpers.rb ``present_carrierwave_file!``).
 
 A second small HTTP server on another loopback address (127.0.0.2), so a client that follows a
 redirect crosses hosts exactly as with S3.  Like a pre-signed S3 URL it:
 
 * refuses (403, S3-style XML) any request that carries ``PRIVATE-TOKEN``, ``JOB-TOKEN`` or
-  ``Authorization`` - GitLab credentials must never reach it (house style point 5);
+  ``Authorization`` - GitLab credentials must never reach it;
 * checks the ``X-Amz-Signature`` query parameter and the expiry;
 * records every request as ``{method, path, auth_headers}`` (header *names* only).
 

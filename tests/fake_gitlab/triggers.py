@@ -1,6 +1,6 @@
-"""Pipeline trigger tokens: ``/projects/:id/triggers`` (gitlab-api.md 5.1; checklist items 11-12).
+"""Pipeline trigger tokens: ``/projects/:id/triggers`` (https://docs.gitlab.com/api/pipeline_triggers/).
 
-Routes and permissions (GL:lib/api/ci/triggers.rb, GL:app/policies/ci/trigger_policy.rb):
+Routes and permissions (lib/api/ci/triggers.rb, app/policies/ci/trigger_policy.rb):
 
 ======  ===========================  ==========================================  ===============
 GET     /projects/:id/triggers       ``admin_build`` (Maintainer+), else 403      200, counted
@@ -12,23 +12,34 @@ PUT     .../triggers/:trigger_id     no role check in the route; UpdateService  
 DELETE  .../triggers/:trigger_id     ``manage_trigger``: any Maintainer           204 (or 412)
 ======  ===========================  ==========================================  ===============
 
-``admin_trigger`` = ``admin_build`` and (the caller owns the trigger, or it is a legacy ownerless
-one).  Admins are not special: they have ``admin_build`` but own nothing.  The token is shown in
-full only with ``admin_trigger`` (``Ci::TriggerPresenter``), else ``short_token``, in every answer.
+``admin_trigger``, as the newest app/policies/ci/trigger_policy.rb has it::
+
+    rule { ~can?(:manage_trigger) }.prevent :admin_trigger
+    rule { admin | is_owner }.enable :admin_trigger
+
+that is ``manage_trigger`` (Maintainer+, admins included) and (the caller is an instance admin, or
+owns the trigger).  So an admin sees every full token and may update any trigger; a legacy
+ownerless trigger is an admin's only.  Older versions differ, and this fake does not model them:
+``rule { is_owner }`` alone (admins see ``short_token`` like anyone else and get the 403), and
+before that ``rule { legacy | is_owner }`` / ``rule { unowned | is_owner }`` (an ownerless legacy
+trigger was every Maintainer's).  ``BasePolicy``'s ``admin`` condition needs Admin Mode when the
+instance enables it; the fake has no Admin Mode, so an admin always counts.  The token is shown in
+full only with ``admin_trigger`` (app/presenters/ci/trigger_presenter.rb), else ``short_token``,
+in every answer.
 
 Request flow, as in Grape: authentication, then parameter validation (400 ``{"error": ...}``; this
 resource has no ``before`` filter, unlike variables), then in the handler ``user_project`` (404
 ``404 Project Not Found``), the role check (403), ``user_project.triggers.find`` (404 ``404 Not
 found``, the RecordNotFound rescue; another project's trigger too) and the service.
 
-Behaviour read from the source rather than from gitlab-api.md [INFERRED where marked]:
+Behaviour read from the source [INFERRED where marked]:
 
 * The model validates neither presence nor length of ``description``: ``description=""`` (or JSON
-  null) creates a trigger with that description (GL:app/models/ci/trigger.rb).
+  null) creates a trigger with that description (app/models/ci/trigger.rb).
 * PUT passes ``declared_params(include_missing: false)[:description]`` to ``trigger.update``, so a
   PUT without ``description`` clears it to null [INFERRED].  ``updated_at`` moves only on a change.
 * Create failures are ``bad_request!(trigger.errors.to_json)``: 400 ``{"message": "400 Bad request -
-  {\\"expires_at\\":[...]}"}`` (GL:app/services/ci/pipeline_triggers/create_service.rb).  Model
+  {\\"expires_at\\":[...]}"}`` (app/services/ci/pipeline_triggers/create_service.rb).  Model
   errors: plan limit ``pipeline_triggers`` (seed ``limits``) on ``base``; ``expires_at`` not before
   today + 365 days (``PersonalAccessToken::MAX_PERSONAL_ACCESS_TOKEN_LIFETIME_IN_DAYS``).
 * Feature flag ``trigger_token_expiration`` (seed ``feature_flags``; on by default here, as in the
@@ -82,14 +93,14 @@ def can_admin_build(call, project):
 
 
 def can_admin_trigger(call, project, trigger):
-    """``admin_trigger``: ``admin_build`` and the caller owns the trigger (or it has no owner)."""
-    if not can_admin_build(call, project):
+    """``admin_trigger`` (app/policies/ci/trigger_policy.rb): ``manage_trigger`` and (admin or owner)."""
+    if not can_admin_build(call, project) or call.user is None:
         return False
-    return trigger.owner is None or (call.user is not None and trigger.owner.id == call.user.id)
+    return call.user.admin or (trigger.owner is not None and trigger.owner.id == call.user.id)
 
 
 def render(call, project, trigger):
-    """``Entities::Trigger`` through ``Ci::TriggerPresenter`` (gitlab-api.md 5.1)."""
+    """``Entities::Trigger`` (lib/api/entities/trigger.rb) through ``Ci::TriggerPresenter``."""
     return {
         'id': trigger.id,
         'token': trigger.token if can_admin_trigger(call, project, trigger) else trigger.short_token,
@@ -167,7 +178,7 @@ def create_trigger(call):
 
 
 def update_trigger(call):
-    """``PUT /projects/:id/triggers/:trigger_id``: only ``description``; owner-only (UpdateService)."""
+    """``PUT /projects/:id/triggers/:trigger_id``: only ``description``; owner or admin (UpdateService)."""
     args = declared(call.params, UPDATE_PARAMS)
     project = user_project(call)
     trigger = find_trigger(call, project, args['trigger_id'])

@@ -1,4 +1,5 @@
-"""CI/CD variables: project, group and instance routes (gitlab-api.md sections 2, 3, 4; checklist 1-10).
+"""CI/CD variables: project, group and instance routes (https://docs.gitlab.com/api/project_level_variables/,
+https://docs.gitlab.com/api/group_level_variables/, https://docs.gitlab.com/api/instance_level_ci_variables/).
 
 The three levels share one implementation; ``Level`` holds what differs:
 
@@ -7,8 +8,7 @@ The three levels share one implementation; ``Level`` holds what differs:
 ==================  ==========================  ===========================  ==========================
 routes              /projects/:id/variables     /groups/:id/variables        /admin/ci/variables
 who                 Maintainer+ (403 below)     Owner (GroupPolicy)          admin (403 otherwise)
-boolean params      Grape Boolean (strict)      String, cast by Rails        String, cast by Rails
-                                                (masked_and_hidden Boolean)
+boolean params      Grape Boolean               Grape Boolean                Grape Boolean
 environment_scope   yes                         yes (dropped if licence free) no
 hidden              yes                         yes                          no
 404 text            404 Variable Not Found      404 GroupVariable Not Found  404 InstanceVariable Not Found
@@ -19,6 +19,17 @@ PUT lookup          find_variable (409 if >1)   first same key unless        by 
 Request flow, as in Grape: authentication, then the project/group lookup and role check (before
 filters), then parameter validation (400 ``{"error": ...}``), then the handler: lookup (404/409),
 model validation (400 ``{"message": {...}}``), write.
+
+Boolean flags.  Newest GitLab declares ``protected``, ``masked``, ``raw`` (and ``masked_and_hidden``)
+``type: Boolean`` at all three levels (lib/api/ci/variables.rb, lib/api/group_variables.rb,
+lib/api/admin/ci/variables.rb).  Grape coerces a Boolean with dry-types ``Params::Bool``
+(ruby-grape/grape lib/grape/validations/types/primitive_coercer.rb; dry-rb/dry-types
+lib/dry/types/coercions/params.rb): ``true``/``false`` and the strings ``1 0 t f true false on off
+y n yes no`` (lower, Capitalised, UPPER), so ``"no"`` is false; any other word is 400
+``{"error": "masked is invalid"}`` before the handler runs (params.py).  Older GitLab declared the
+group and instance flags ``type: String`` and let ActiveRecord cast them, so ``"no"`` or ``"maybe"``
+was true and only Rails' false words (``0 f false off``) were false; ``params.rails_boolean`` keeps
+that cast for reference, but no route uses it any more.
 """
 
 import datetime
@@ -34,7 +45,7 @@ from .state import MAINTAINER, OWNER, Variable
 VARIABLE_TYPES = ['env_var', 'file']
 MULTIPLE_MATCHES = "There are multiple variables with provided parameters. Please use 'filter[environment_scope]'"
 
-# Validation rules and messages: gitlab-api.md 2.5 (has_variable.rb, maskable.rb, has_environment_scope.rb).
+# Validation rules and messages: app/models/concerns/ci/has_variable.rb, ci/maskable.rb, has_environment_scope.rb.
 KEY_FORMAT = re.compile(r'[a-zA-Z0-9_]+')
 KEY_FORMAT_MESSAGE = "can contain only letters, digits and '_'."
 MASK_EXPANDED = re.compile(r'[a-zA-Z0-9_+=/@:.~-]{8,}')          # masked && !raw
@@ -55,7 +66,7 @@ class Level:
         self.name = name
         self.base = base
         self.resource = resource            # for not_found!: "404 <resource> Not Found"
-        self.boolean = boolean              # 'grape' (Boolean params) or 'rails' (String params cast by Rails)
+        self.boolean = boolean              # 'grape' (Boolean params) or 'rails' (older GitLab: String params cast by Rails)
         self.scoped = scoped                # has environment_scope
         self.hidable = hidable              # has hidden / masked_and_hidden
         self.limit_name = limit_name        # plan limit name (seed ``limits``)
@@ -80,21 +91,22 @@ PROJECT = Level(
     lookup_params=[Param('key', required=True), FILTER],
 )
 GROUP = Level(
-    'group', '/api/v4/groups/:id/variables', 'GroupVariable', 'rails', True, True, 'group_ci_variables',
-    # masked_and_hidden is declared Boolean in group_variables.rb, unlike the other flags (String).
-    create_params=[Param('key', required=True), Param('value', required=True), Param('protected'),
-                   Param('masked_and_hidden', 'boolean'), Param('masked'), Param('raw'),
+    'group', '/api/v4/groups/:id/variables', 'GroupVariable', 'grape', True, True, 'group_ci_variables',
+    # lib/api/group_variables.rb: every flag is Boolean; masked_and_hidden comes before masked on create.
+    create_params=[Param('key', required=True), Param('value', required=True), Param('protected', 'boolean'),
+                   Param('masked_and_hidden', 'boolean'), Param('masked', 'boolean'), Param('raw', 'boolean'),
                    Param('variable_type', values=VARIABLE_TYPES), Param('environment_scope'), Param('description')],
-    update_params=[Param('key'), Param('value')] + _flags('string') + [
+    update_params=[Param('key'), Param('value')] + _flags('boolean') + [
         Param('variable_type', values=VARIABLE_TYPES), Param('environment_scope'), Param('description')],
     lookup_params=[Param('key', required=True)],
 )
 INSTANCE = Level(
-    'instance', '/api/v4/admin/ci/variables', 'InstanceVariable', 'rails', False, False, 'ci_instance_level_variables',
-    create_params=[Param('key', required=True), Param('value', required=True)] + _flags('string') + [
-        Param('variable_type', values=VARIABLE_TYPES), Param('description')],
-    update_params=[Param('key'), Param('value')] + _flags('string') + [
-        Param('variable_type', values=VARIABLE_TYPES), Param('description')],
+    'instance', '/api/v4/admin/ci/variables', 'InstanceVariable', 'grape', False, False, 'ci_instance_level_variables',
+    # lib/api/admin/ci/variables.rb: description is declared right after key, the flags are Boolean.
+    create_params=[Param('key', required=True), Param('description'), Param('value', required=True)] + _flags('boolean') + [
+        Param('variable_type', values=VARIABLE_TYPES)],
+    update_params=[Param('key'), Param('description'), Param('value')] + _flags('boolean') + [
+        Param('variable_type', values=VARIABLE_TYPES)],
     lookup_params=[Param('key', required=True)],
 )
 LEVELS = (PROJECT, GROUP, INSTANCE)
@@ -112,7 +124,7 @@ def register(router):
 
 
 def render(level, variable):
-    """``Entities::Ci::Variable``.  Hidden values are null in every response (gitlab-api.md 2.3)."""
+    """``Entities::Ci::Variable``.  Hidden values are null in every response (lib/api/entities/ci/variable.rb)."""
     data = {'variable_type': variable.variable_type, 'key': variable.key,
             'value': None if level.hidable and variable.hidden else variable.value}
     if level.hidable:
@@ -161,7 +173,7 @@ class VariableRoutes:
         return call.state.instance_variables
 
     def find(self, variables, key, params):
-        """``find_variable``: 0 matches -> None, 1 -> it (any scope), >1 -> 409 (gitlab-api.md 2.4)."""
+        """``find_variable``: 0 matches -> None, 1 -> it (any scope), >1 -> 409 (lib/api/helpers/variables_helpers.rb)."""
         matches = [v for v in variables if v.key == key]
         scope = _filter_scope(params) if self.level.scoped else None
         if scope is not None:
@@ -190,7 +202,8 @@ class VariableRoutes:
                 attrs[name] = False
         if 'environment_scope' in attrs:
             if self.level is GROUP and call.state.license == 'free':
-                # EE without licence: filter_variable_parameters deletes it silently (gitlab-api.md 3).
+                # EE without licence: filter_variable_parameters deletes it silently (the EE override of
+                # lib/api/helpers/variables_helpers.rb) [INFERRED].
                 del attrs['environment_scope']
             else:
                 attrs['environment_scope'] = _strip(attrs['environment_scope'])
@@ -265,7 +278,7 @@ class VariableRoutes:
         for name, value in attrs.items():
             setattr(variable, name, value)
         if self.level.hidable and args.get('masked_and_hidden'):
-            # ChangeVariableService#create_variable_params: hidden forces masked (gitlab-api.md 2.5).
+            # ChangeVariableService#create_variable_params: hidden forces masked (app/services/ci/change_variable_service.rb).
             variable.hidden = True
             variable.masked = True
         found = self.validate(call, variable, variables)
@@ -311,7 +324,7 @@ class VariableRoutes:
         if variable is None:
             raise errors.not_found(self.level.resource)
         if self.level is GROUP:
-            # destroy_conditionally!: honours If-Unmodified-Since (gitlab-api.md 3).
+            # destroy_conditionally!: honours If-Unmodified-Since (lib/api/helpers.rb).
             errors.check_unmodified_since(call, variable.updated_at)
         variables.remove(variable)
         return Response.empty(204)

@@ -1,6 +1,6 @@
 """Fixtures for the fidelity tests: a fresh fake GitLab per test.
 
-The tests hold the fake to docs gitlab-api.md (checklist section 8) with plain ``requests`` for
+The tests hold the fake to GitLab's documented and source behaviour (https://docs.gitlab.com/api/rest/) with plain ``requests`` for
 exact status codes and bodies, and with python-gitlab as an independent second client.
 """
 

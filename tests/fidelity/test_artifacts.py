@@ -1,4 +1,4 @@
-"""Job artifacts: gitlab-api.md section 7 and checklist items 20, 22-25.
+"""Job artifacts: https://docs.gitlab.com/api/job_artifacts/, lib/api/ci/job_artifacts.rb.
 
 Seeds/default.yml: acme/svc's build makes dist/svc.bin (64 KiB, generated) and dist/VERSION
 ("2.0.0\\n"), expiring an hour after the job; its test job fails when the pipeline has FAIL_TEST.
@@ -66,7 +66,7 @@ def settings(fake, **values):
     return response.json()
 
 
-# ---- the archive (7.1, 7.3; items 23, 25) ----------------------------------------------------------------
+# ---- the archive -----------------------------------------------------------------------------------------
 
 
 def test_archive_download(api, build):
@@ -97,11 +97,78 @@ def test_no_archive_is_404(api, clock):
     expect(dev.get(artifacts_path(jobs['build'])), 404, NOT_FOUND)        # still running: nothing uploaded yet
     clock.advance(DONE)
     expect(dev.get(artifacts_path(jobs['test'])), 404, NOT_FOUND)         # the job makes none
-    clock.advance(3600)
-    expired = dev.get(SVC + '/jobs/%d' % jobs['build']['id']).json()
-    assert 'artifacts_file' not in expired and [a['file_type'] for a in expired['artifacts']] == ['trace']
-    expect(dev.get(artifacts_path(jobs['build'])), 404, NOT_FOUND)        # expired
+    erased = dev.post('%s/jobs/%d/erase' % (SVC, jobs['build']['id']))
+    assert erased.status_code == 201
+    expect(dev.get(artifacts_path(jobs['build'])), 404, NOT_FOUND)        # erased
     expect(dev.get(artifacts_path(jobs['build']) + '/dist/VERSION'), 404, NOT_FOUND)
+
+
+# ---- expiry (lib/api/ci/job_artifacts.rb, app/models/ci/build.rb) ---------------------------------------
+
+
+def expire_build_artifacts(fake):
+    """Run GitLab's expiry clean-up once (the fake's stand-in for its cron worker)."""
+    response = requests.post(fake.url + '/-/fake/workers/expire_build_artifacts', timeout=TIMEOUT)
+    assert response.status_code == 200, response.text
+    return response.json()['destroyed']
+
+
+def downloads(dev, job, ref='main'):
+    """Status codes of: archive by job id, one file by job id, archive by ref, one file by ref."""
+    return (dev.get(artifacts_path(job)).status_code,
+            dev.get(artifacts_path(job) + '/dist/VERSION').status_code,
+            dev.get(SVC + '/jobs/artifacts/%s/download' % ref, params={'job': 'build'}).status_code,
+            dev.get(SVC + '/jobs/artifacts/%s/raw/dist/VERSION' % ref, params={'job': 'build'}).status_code)
+
+
+def test_expired_artifacts_of_the_latest_pipeline_stay_downloadable(fake, api, clock, build):
+    """The only pipeline of main is locked: its expired archive stays, but leaves the job JSON."""
+    dev = api(DEV)
+    clock.advance(3600)
+    job = dev.get(SVC + '/jobs/%d' % build['id']).json()
+    assert 'artifacts_file' not in job                                    # artifacts? is false once expired
+    assert [a['file_type'] for a in job['artifacts']] == ['archive', 'metadata', 'trace']   # job_artifacts stay
+    assert job['artifacts_expire_at'] == build['artifacts_expire_at']
+    assert downloads(dev, build) == (200, 200, 200, 200)                  # available_artifacts?: locked
+    assert dev.get(artifacts_path(build)).content == b''.join(Archive(SVC_ENTRIES).iter_chunks())
+    expect(dev.post(artifacts_path(build) + '/keep'), 404, NOT_FOUND)    # keep needs artifacts?
+    assert expire_build_artifacts(fake) == []                             # locked: never cleaned up
+    assert downloads(dev, build) == (200, 200, 200, 200)
+
+
+def test_expired_artifacts_of_an_unlocked_pipeline_until_the_clean_up(fake, api, clock, build):
+    """A newer successful pipeline on main unlocks the older one: only the single file by job id checks expiry."""
+    dev = api(DEV)
+    newer = new_pipeline(dev)
+    clock.advance(DONE)
+    assert statuses(dev, newer)['pipeline'] == 'success'
+    clock.advance(3600 - 2 * DONE + 5)                                    # the first build expired, the second not
+    assert downloads(dev, build) == (200, 404, 200, 200)
+    expect(dev.get(artifacts_path(build) + '/dist/VERSION'), 404, NOT_FOUND)
+    assert dev.get(artifacts_path(build)).content == b''.join(Archive(SVC_ENTRIES).iter_chunks())
+    assert expire_build_artifacts(fake) == [build['id']]
+    expect(dev.get(artifacts_path(build)), 404, NOT_FOUND)
+    job = dev.get(SVC + '/jobs/%d' % build['id']).json()
+    assert 'artifacts_file' not in job and [a['file_type'] for a in job['artifacts']] == ['trace']
+    newest = jobs_of(dev, newer)['build']
+    assert downloads(dev, newest) == (200, 200, 200, 200)                 # by ref: the newer pipeline's
+
+
+def test_without_keep_latest_artifact_nothing_is_locked(make_fake):
+    fake, clock, root = driven(make_fake, ci_seed([{'name': 'build', 'artifacts': [{'path': 'dist/VERSION', 'content': '1\n'}],
+                                                    'artifacts_expire_in': 60}], keep_latest_artifact=False))
+    project = '/projects/g%2Fp'
+    pipeline = new_pipeline(root, project)
+    clock.advance(DONE)
+    job = jobs_of(root, pipeline, project)['build']
+    clock.advance(60)
+    path = artifacts_path(job, project)
+    assert (root.get(path).status_code, root.get(path + '/dist/VERSION').status_code) == (200, 404)
+    by_ref = project + '/jobs/artifacts/main/download'
+    assert root.get(by_ref, params={'job': 'build'}).status_code == 200  # no expiry filter by ref
+    assert expire_build_artifacts(fake) == [job['id']]
+    expect(root.get(path), 404, NOT_FOUND)
+    expect(root.get(by_ref, params={'job': 'build'}), 404, RECORD_NOT_FOUND)
 
 
 def test_a_failed_job_uploads_nothing(make_fake):
@@ -113,7 +180,7 @@ def test_a_failed_job_uploads_nothing(make_fake):
     expect(root.get(artifacts_path(job, '/projects/g%2Fp')), 404, NOT_FOUND)
 
 
-# ---- keep and delete (item 20) --------------------------------------------------------------------------
+# ---- keep and delete ------------------------------------------------------------------------------------
 
 
 def test_keep(api, clock, build):
@@ -142,7 +209,7 @@ def test_delete_project_artifacts(api, build):
     expect(api(DEV).get(artifacts_path(build)), 404, NOT_FOUND)
 
 
-# ---- by ref (7.2; item 24) ------------------------------------------------------------------------------
+# ---- by ref ---------------------------------------------------------------------------------------------
 
 
 def test_by_ref_uses_the_latest_successful_pipeline(api, clock):
@@ -189,7 +256,7 @@ def test_by_ref_with_a_slash_in_the_ref(api, clock):
         assert raw.content == b'2.0.0\n'
 
 
-# ---- single files (7.4) ----------------------------------------------------------------------------------
+# ---- single files ----------------------------------------------------------------------------------------
 
 
 def test_single_file_by_job(fake, api, build):
@@ -206,7 +273,7 @@ def test_single_file_by_job(fake, api, build):
         assert (status, json.loads(body)) == (400, {'message': '400 Bad request'}), path
 
 
-# ---- object storage redirects (7.3; item 22) ------------------------------------------------------------
+# ---- object storage redirects ---------------------------------------------------------------------------
 
 
 def test_redirect_to_object_storage(fake, api, build):
@@ -284,7 +351,7 @@ def test_a_20_mib_archive_streams_with_flat_memory(make_fake, tmp_path):
         assert archive.getinfo('big.bin').file_size == size and archive.read('small.txt') == b'ok\n'
 
 
-# ---- job tokens (1.1) --------------------------------------------------------------------------------------
+# ---- job tokens --------------------------------------------------------------------------------------------
 
 
 def test_job_token_downloads(fake, api, clock, build):

@@ -1,4 +1,4 @@
-"""Authentication, identifiers and error families: gitlab-api.md 1.1-1.3, checklist items 26-27."""
+"""Authentication, identifiers and error families: lib/api/api_guard.rb, lib/api/helpers.rb."""
 
 import pytest
 import requests
@@ -18,7 +18,7 @@ def get(fake, path, **kwargs):
     return requests.get(fake.url + '/api/v4' + path, timeout=TIMEOUT, **kwargs)
 
 
-# ---- 1.1 token transports ----------------------------------------------------------------------------
+# ---- token transports --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize('how', ['header', 'bearer', 'private_token', 'access_token'])
@@ -74,7 +74,7 @@ def test_bad_token_is_401_even_where_anonymous_is_fine(fake):
     assert (response.status_code, response.json()) == (401, UNAUTHORIZED)
 
 
-# ---- 1.2 identifiers and visibility --------------------------------------------------------------------------
+# ---- identifiers and visibility ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize('ref, status', [
@@ -141,7 +141,7 @@ def test_moved_project(api, fake):
     assert api(DEV).get('/projects/acme%2Fold-app').json()['path_with_namespace'] == 'acme/app'    # requests follows
 
 
-# ---- 1.3 error families (item 26) ---------------------------------------------------------------------------------
+# ---- error families -----------------------------------------------------------------------------------------------
 
 
 def test_unknown_route_and_wrong_method(api):

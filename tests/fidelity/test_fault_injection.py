@@ -1,4 +1,6 @@
-"""Fault injection (/-/fake/faults): every effect, selection, journal; gitlab-api.md 1.5 and checklist 28."""
+"""Fault injection (/-/fake/faults): every effect, selection, journal.
+
+See tests/fake_gitlab/faults.py and https://docs.gitlab.com/administration/settings/user_and_ip_rate_limits/."""
 
 import email.utils
 import random

@@ -1,4 +1,4 @@
-"""Jobs: statuses over time, lists, actions and logs; gitlab-api.md section 6 and checklist items 14-21.
+"""Jobs: statuses over time, lists, actions and logs; https://docs.gitlab.com/api/jobs/, lib/api/ci/jobs.rb.
 
 Seeds/default.yml: acme/app runs build (1 s, artifacts) -> test (fails) -> deploy (manual, skipped);
 acme/svc runs build (artifacts) -> test -> deploy (manual) and passes.  Most tests drive the fake's
@@ -48,7 +48,7 @@ def finished(session, project=SVC, advance=None):
     return pipeline, jobs_of(session, pipeline, project)
 
 
-# ---- statuses (6.1) ------------------------------------------------------------------------------------
+# ---- statuses ------------------------------------------------------------------------------------------
 
 
 def test_states_move_in_real_time(api):
@@ -172,7 +172,7 @@ def test_time_scale_slows_everything(make_fake):
     assert jobs_of(root, pipeline, '/projects/g%2Fp')['build']['duration'] == 0.5
 
 
-# ---- lists (6.3, 6.4; items 14-15) -------------------------------------------------------------------
+# ---- lists -------------------------------------------------------------------------------------------
 
 
 def test_project_jobs_list_without_counts_newest_first(api, clock):
@@ -255,7 +255,7 @@ def test_pipeline_jobs_hide_retried_and_count(api, clock):
     expect(dev.get(path, params={'include_retried': 'maybe'}), 400, {'error': 'include_retried is invalid'})
 
 
-# ---- one job (6.5) ---------------------------------------------------------------------------------------
+# ---- one job ---------------------------------------------------------------------------------------------
 
 
 def test_get_job_errors_and_roles(api, clock):
@@ -271,14 +271,14 @@ def test_get_job_errors_and_roles(api, clock):
     assert pipeline['id'] == jobs['build']['pipeline']['id']
 
 
-# ---- actions (6.7; items 16-19) ------------------------------------------------------------------------
+# ---- actions -------------------------------------------------------------------------------------------
 
 
 def test_cancel(api, clock):
     dev = api(DEV)
     pipeline, jobs = finished(dev, SVC, clock)
     done = dev.post(job_path(SVC, jobs['build']) + '/cancel')
-    assert (done.status_code, done.json()['status']) == (201, 'success')        # item 16: finished -> unchanged
+    assert (done.status_code, done.json()['status']) == (201, 'success')        # finished -> unchanged
     pipeline = new_pipeline(dev)
     clock.advance(0.2)
     build = jobs_of(dev, pipeline)['build']
@@ -303,7 +303,7 @@ def test_retry(api, clock):
     clock.advance(DONE)
     assert statuses(dev, pipeline, APP) == {'build': 'success', 'test': 'failed', 'deploy': 'skipped', 'pipeline': 'failed'}
     expect(api(REPORTER).post(job_path(APP, new) + '/retry'), 403, FORBIDDEN)
-    expect(api(REPORTER).post(APP + '/jobs/999/retry'), 404, NOT_FOUND)               # the job is found first
+    expect(api(REPORTER).post(APP + '/jobs/999/retry'), 403, FORBIDDEN)               # authorize_update_builds! comes first
 
 
 def test_erase(api, clock):
@@ -370,7 +370,7 @@ def test_play_variables_need_the_minimum_role(make_fake):
     assert Api(fake, DEV).post(path).status_code == 200
 
 
-# ---- logs (6.6; item 21) -----------------------------------------------------------------------------
+# ---- logs --------------------------------------------------------------------------------------------
 
 
 def test_log_is_plain_text_whole_and_ignores_range(api, clock):
@@ -410,7 +410,7 @@ def test_running_job_shows_the_log_so_far_and_big_logs_stream(make_fake):
     assert len(last) == 79 and last[:8].decode().strip().isdigit()
 
 
-# ---- job tokens (1.1, 6.5) ------------------------------------------------------------------------------
+# ---- job tokens -----------------------------------------------------------------------------------------
 
 
 def test_job_token_works_only_while_the_job_runs_and_only_where_allowed(fake, api, clock):
@@ -460,3 +460,13 @@ def test_python_gitlab_job_actions(fake, clock):
     with pytest.raises(gitlab.GitlabJobPlayError) as info:
         project.jobs.get(jobs['deploy'].id).play()
     assert (info.value.response_code, info.value.error_message) == (400, '400 Bad request - Unplayable Job')
+
+
+@pytest.mark.parametrize('action', ['retry', 'erase', 'cancel'])
+def test_project_permission_is_checked_before_the_job_lookup(api, action):
+    """lib/api/ci/jobs.rb: ``authorize_update_builds!`` comes before ``find_build!``: a Reporter gets 403 even
+    for a job that does not exist; a Developer gets the lookup's 404."""
+    response = api(REPORTER).post('%s/jobs/999999/%s' % (SVC, action))
+    assert (response.status_code, response.json()) == (403, {'message': '403 Forbidden'})
+    response = api(DEV).post('%s/jobs/999999/%s' % (SVC, action))
+    assert (response.status_code, response.json()) == (404, {'message': '404 Not found'})

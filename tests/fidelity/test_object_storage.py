@@ -1,4 +1,4 @@
-"""The object-storage stand-in behind 302 downloads (gitlab-api.md 7.3, house style point 5)."""
+"""The object-storage stand-in behind 302 downloads (artifacts.py, storage.py)."""
 
 import threading
 

@@ -1,4 +1,4 @@
-"""Offset pagination: gitlab-api.md 1.4 and checklist item 29."""
+"""Offset pagination: lib/gitlab/pagination/offset_pagination.rb, https://docs.gitlab.com/api/rest/."""
 
 import pytest
 
@@ -89,7 +89,7 @@ def test_links_use_the_servers_url_by_default(fake, api):
 
 
 def test_uncounted_lists_drop_totals_and_last(fake, api):
-    """``counted=False`` is what the project jobs list uses (gitlab-api.md 6.3)."""
+    """``counted=False`` is what the project jobs list uses (tests/fake_gitlab/jobs.py ``list_jobs``)."""
     fake.router.add('GET', '/api/v4/numbers', lambda call: paginate(call, list(range(45)), lambda n: n, counted=False))
     first = api(ROOT).get('/numbers')
     assert 'X-Total' not in first.headers and 'X-Total-Pages' not in first.headers

@@ -1,4 +1,4 @@
-"""Triggering, creating and reading pipelines: gitlab-api.md 5.2, 5.3 and checklist item 13.
+"""Triggering, creating and reading pipelines: https://docs.gitlab.com/api/pipeline_triggers/, https://docs.gitlab.com/api/pipelines/.
 
 Seeds/default.yml: acme/app's pipelines fail (build, test fails, manual deploy); acme/svc's pass
 (build, test, manual deploy) and it has branches main and feature/x; acme/platform/api has no
@@ -19,6 +19,9 @@ FULL = ['id', 'iid', 'project_id', 'sha', 'ref', 'status', 'source', 'created_at
         'yaml_errors', 'user', 'started_at', 'finished_at', 'committed_at', 'duration', 'queued_duration', 'coverage',
         'detailed_status', 'archived']
 BASIC = FULL[:10]
+# lib/api/entities/ci/pipeline_with_metadata.rb and pipeline_basic_with_metadata.rb add ``name``.
+SHOWN = FULL + ['name']
+LISTED = BASIC + ['name']
 NOT_FOUND = {'message': '404 Not Found'}
 RECORD_NOT_FOUND = {'message': '404 Not found'}
 NO_REF = {'message': {'base': ['Reference not found']}}
@@ -44,7 +47,7 @@ def variables_of(fake, project, pipeline_id):
     return {v['key']: v for v in Api(fake, ROOT).get('%s/pipelines/%d/variables' % (project, pipeline_id)).json()}
 
 
-# ---- trigger endpoint (5.2, item 13) -----------------------------------------------------------------
+# ---- trigger endpoint --------------------------------------------------------------------------------
 
 
 @pytest.mark.usefixtures('clock')
@@ -173,7 +176,7 @@ def test_python_gitlab_triggers_with_a_token(fake):
     assert (info.value.response_code, info.value.error_message) == (400, {'base': ['Reference not found']})
 
 
-# ---- POST /projects/:id/pipeline (5.3) ---------------------------------------------------------------
+# ---- POST /projects/:id/pipeline ---------------------------------------------------------------------
 
 
 @pytest.mark.usefixtures('clock')
@@ -288,7 +291,7 @@ def test_list_filters_sorts_and_counts(fake, api):
     fresh = new_pipeline(dev)         # still created
     listed = dev.get(SVC + '/pipelines', params={'per_page': 10})
     assert listed.status_code == 200 and listed.headers['X-Total'] == '26' and listed.headers['X-Total-Pages'] == '3'
-    assert list(listed.json()[0]) == BASIC
+    assert list(listed.json()[0]) == LISTED
     assert [p['id'] for p in listed.json()] == ([fresh['id']] + ids[::-1])[:10]
     ascending = dev.get(SVC + '/pipelines', params={'sort': 'asc', 'per_page': 100}).json()
     assert [p['id'] for p in ascending] == ids + [fresh['id']]
@@ -309,7 +312,8 @@ def test_get_one_and_its_errors(api):
     dev = api(DEV)
     pipeline = new_pipeline(dev)
     shown = dev.get('%s/pipelines/%d' % (SVC, pipeline['id']))
-    assert (shown.status_code, list(shown.json())) == (200, FULL)
+    assert (shown.status_code, list(shown.json())) == (200, SHOWN)
+    assert shown.json()['name'] is None                      # no workflow:name
     expect(dev.get(SVC + '/pipelines/999'), 404, RECORD_NOT_FOUND)
     expect(dev.get('%s/pipelines/%d' % (APP, pipeline['id'])), 404, RECORD_NOT_FOUND)      # another project's
     expect(dev.get(SVC + '/pipelines/abc'), 400, {'error': 'pipeline_id is invalid'})
@@ -358,3 +362,20 @@ def test_delete_needs_the_owner(api):
     assert (deleted.status_code, deleted.content) == (204, b'')
     expect(api(DEV).get(path), 404, RECORD_NOT_FOUND)
     assert api(DEV).get(SVC + '/jobs').json() == []
+
+
+def test_pipeline_name_from_workflow_name(make_fake):
+    """``name`` is the workflow:name (Ci::PipelineMetadata) in GET one and the list, filterable with ``name``;
+    the create answer (Entities::Ci::Pipeline) and a job's ``pipeline`` (PipelineBasic) have none."""
+    _fake, clock, root = driven(make_fake, ci_seed([{'name': 'build'}], workflow_name='Nightly build'))
+    created = new_pipeline(root, '/projects/g%2Fp')
+    assert 'name' not in created and list(created) == FULL
+    shown = root.get('/projects/g%%2Fp/pipelines/%d' % created['id']).json()
+    assert shown['name'] == 'Nightly build'
+    listed = root.get('/projects/g%2Fp/pipelines').json()
+    assert [(p['id'], p['name']) for p in listed] == [(created['id'], 'Nightly build')]
+    assert root.get('/projects/g%2Fp/pipelines', params={'name': 'Nightly build'}).json()[0]['id'] == created['id']
+    assert root.get('/projects/g%2Fp/pipelines', params={'name': 'nightly'}).json() == []
+    clock.advance(10)
+    job = root.get('/projects/g%%2Fp/pipelines/%d/jobs' % created['id']).json()[0]
+    assert 'name' not in job['pipeline']

@@ -1,4 +1,4 @@
-"""Rack bracket params and Grape coercion (gitlab-api.md 0.3), through the parser and over the wire."""
+"""Rack bracket params and Grape coercion (tests/fake_gitlab/request.py, params.py), through the parser and over the wire."""
 
 import pytest
 import requests

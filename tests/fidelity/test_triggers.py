@@ -1,4 +1,4 @@
-"""Pipeline trigger token CRUD: gitlab-api.md section 5.1 and checklist items 11-12.
+"""Pipeline trigger token CRUD: https://docs.gitlab.com/api/pipeline_triggers/, lib/api/ci/triggers.rb.
 
 Seeds/default.yml: acme/app has triggers 1 and 2 (owner dev, both ``shared-description``) and 3
 (owner maint, ``maint-trigger``); acme/many-triggers has triggers 4-28 (owner root).  dev and maint
@@ -46,17 +46,18 @@ def expect(response, status, body):
     assert (response.status_code, response.json()) == (status, body)
 
 
-# ---- item 11: token visibility, list, get ------------------------------------------------------------
+# ---- token visibility, list, get ---------------------------------------------------------------------
 
 
-def test_list_shows_full_tokens_only_to_their_owner(api, fake):
+def test_list_shows_full_tokens_to_their_owner_and_to_admins(api, fake):
     full = tokens(fake)
     assert all(FULL_TOKEN.match(token) for token in full.values())
     by_dev = api(DEV).get(P)
     assert by_dev.status_code == 200 and by_dev.headers['X-Total'] == '3'
     assert [t['token'] for t in by_dev.json()] == [full[1], full[2], full[3][6:10]]
     assert [t['token'] for t in api(MAINT).get(P).json()] == [full[1][6:10], full[2][6:10], full[3]]
-    assert [t['token'] for t in api(ROOT).get(P).json()] == [full[i][6:10] for i in (1, 2, 3)]   # admins own nothing
+    # Newest app/policies/ci/trigger_policy.rb: ``admin | is_owner`` enables admin_trigger.
+    assert [t['token'] for t in api(ROOT).get(P).json()] == [full[1], full[2], full[3]]
     first = by_dev.json()[0]
     assert list(first) == FIELDS
     assert first == {'id': 1, 'token': full[1], 'description': 'shared-description', 'created_at': SEED_TIME,
@@ -171,7 +172,7 @@ def test_expires_at_beyond_a_year_is_a_model_error_as_a_json_string(api, fake):
 
 
 def test_past_expires_at_is_accepted_and_the_trigger_is_hidden(api, fake):
-    """No validation rejects a past date; ``Project#triggers`` is ``not_expired`` (gitlab-api.md 5.1 gap)."""
+    """No validation rejects a past date; ``Project#triggers`` is ``not_expired`` (app/models/project.rb)."""
     maint = api(MAINT)
     created = maint.post(P, json={'description': 'gone', 'expires_at': '2020-01-01'})
     assert (created.status_code, created.json()['expires_at']) == (201, '2020-01-01T00:00:00.000Z')
@@ -197,7 +198,7 @@ def test_plan_limit(make_fake):
     expect(response, 400, {'message': '400 Bad request - {"base":["Maximum number of pipeline triggers (1) exceeded"]}'})
 
 
-# ---- item 12: update and delete ------------------------------------------------------------------------
+# ---- update and delete ---------------------------------------------------------------------------------
 
 
 def test_update_by_owner(api, fake):
@@ -212,10 +213,21 @@ def test_update_by_owner(api, fake):
     assert api(DEV).put(P + '/1').json()['description'] is None
 
 
-@pytest.mark.parametrize('token', [MAINT, ROOT, REPORTER])
+@pytest.mark.parametrize('token', [MAINT, REPORTER])
 def test_update_by_anyone_else_is_403_with_the_service_message(api, token):
     expect(api(token).put(P + '/1', json={'description': 'taken'}), 403, UPDATE_FORBIDDEN)
     assert api(DEV).get(P + '/1').json()['description'] == 'shared-description'
+
+
+def test_an_admin_may_update_any_trigger_and_sees_its_token(api, fake):
+    """admin_trigger is ``admin | is_owner`` (app/policies/ci/trigger_policy.rb); older GitLab: owner only."""
+    root = api(ROOT)
+    assert root.get(P + '/3').json()['token'] == tokens(fake)[3]
+    response = root.put(P + '/3', json={'description': 'renamed by root'})
+    assert response.status_code == 200
+    body = response.json()
+    assert (body['description'], body['token'], body['owner']['username']) == ('renamed by root', tokens(fake)[3], 'maint')
+    assert api(DEV).get(P + '/3').json()['token'] == tokens(fake)[3][6:10]    # still maint's: dev sees 4 characters
 
 
 def test_delete_by_a_maintainer_who_does_not_own_it(api, fake):
@@ -238,9 +250,11 @@ def test_delete_honours_if_unmodified_since(api):
 # ---- legacy ownerless triggers ---------------------------------------------------------------------------
 
 
-def test_legacy_ownerless_trigger_is_everyones(make_fake):
+def test_legacy_ownerless_trigger_is_an_admins_only(make_fake):
+    """Newest trigger_policy.rb has no ``legacy``/``unowned`` rule: nobody owns the trigger, so only an admin
+    has admin_trigger (older GitLab gave an ownerless trigger to every Maintainer)."""
     seed = {'users': [{'username': 'a', 'token': 'glpat-a'}, {'username': 'b', 'token': 'glpat-b'},
-                      {'username': 'd', 'token': 'glpat-d'}],
+                      {'username': 'd', 'token': 'glpat-d'}, {'username': 'r', 'token': 'glpat-r', 'admin': True}],
             'groups': [{'path': 'g', 'members': {'a': 'maintainer', 'b': 'owner', 'd': 'developer'}}],
             'projects': [{'path': 'g/p', 'triggers': [{'description': 'legacy', 'owner': None, 'token': LEGACY_TOKEN},
                                                       {'description': 'mine', 'owner': 'a', 'created_at': '2023-05-01'}]}]}
@@ -248,12 +262,13 @@ def test_legacy_ownerless_trigger_is_everyones(make_fake):
     path = '/projects/g%2Fp/triggers'
     for token in ('glpat-a', 'glpat-b'):
         legacy, mine = Api(server, token).get(path).json()
-        assert (legacy['id'], legacy['token'], legacy['owner']) == (1, LEGACY_TOKEN, None)
+        assert (legacy['id'], legacy['token'], legacy['owner']) == (1, LEGACY_TOKEN[:4], None)
         assert mine['created_at'] == '2023-05-01T00:00:00.000Z'
         assert len(mine['token']) == (46 if token == 'glpat-a' else 4)
-    assert Api(server, 'glpat-b').put(path + '/1', json={'description': 'renamed'}).json()['token'] == LEGACY_TOKEN
+    expect(Api(server, 'glpat-b').put(path + '/1', json={'description': 'renamed'}), 403, UPDATE_FORBIDDEN)
     expect(Api(server, 'glpat-b').put(path + '/2', json={'description': 'x'}), 403, UPDATE_FORBIDDEN)
     expect(Api(server, 'glpat-d').put(path + '/1', json={'description': 'x'}), 403, UPDATE_FORBIDDEN)   # needs admin_build
+    assert Api(server, 'glpat-r').put(path + '/1', json={'description': 'renamed'}).json()['token'] == LEGACY_TOKEN
     assert server.state.find_trigger_by_token(LEGACY_TOKEN)[0].full_path == 'g/p'
     assert server.state.find_trigger_by_token('glptt-nope') == (None, None)
 

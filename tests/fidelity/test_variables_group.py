@@ -1,4 +1,4 @@
-"""Group CI/CD variables: gitlab-api.md section 3 and checklist item 9."""
+"""Group CI/CD variables: https://docs.gitlab.com/api/group_level_variables/, lib/api/group_variables.rb."""
 
 import email.utils
 import time
@@ -109,18 +109,36 @@ def test_duplicate_and_new_scope(owner):
 
 
 @pytest.mark.parametrize('sent, stored', [
-    ('false', False), ('0', False), ('f', False), ('off', False), ('FALSE', False),
-    ('true', True), ('no', True), ('anything', True), (True, True), (False, False),
+    ('false', False), ('0', False), ('f', False), ('off', False), ('FALSE', False), ('no', False), ('N', False), (0, False),
+    ('true', True), ('1', True), ('yes', True), ('On', True), (1, True), (True, True), (False, False),
 ])
-def test_string_flags_are_cast_by_rails(owner, sent, stored):
+def test_flags_are_grape_booleans(owner, sent, stored):
+    """lib/api/group_variables.rb declares protected/masked/raw ``type: Boolean`` (dry-types Params::Bool)."""
     response = owner.post(G, json={'key': 'C', 'value': 'v', 'protected': sent})
-    assert response.json()['protected'] is stored
+    assert (response.status_code, response.json()['protected']) == (201, stored)
 
 
-def test_masked_no_means_masked(owner):
-    """``masked=no`` is true for Rails, so the value must be maskable."""
+@pytest.mark.parametrize('field', ['protected', 'masked', 'raw'])
+def test_unknown_flag_word_is_400(owner, fake, field):
+    """Older GitLab (``type: String``, cast by Rails) stored ``maybe`` as true; Grape Boolean rejects it."""
+    response = owner.post(G, json={'key': 'C', 'value': 'hunter2-hunter2', field: 'maybe'})
+    assert (response.status_code, response.json()) == (400, {'error': '%s is invalid' % field})
+    assert owner.post(G, json={'key': 'C', 'value': 'v'}).status_code == 201
+    update = owner.put(G + '/C', json={field: 'maybe'})
+    assert (update.status_code, update.json()) == (400, {'error': '%s is invalid' % field})
+    assert state_variables(fake, 'group', 'acme')[0][field] is False
+
+
+def test_masked_no_means_not_masked(owner):
+    """``masked=no`` is false for Grape, so a value that cannot be masked is accepted."""
     response = owner.post(G, json={'key': 'C', 'value': 'no mask', 'masked': 'no'})
-    assert (response.status_code, response.json()) == (400, {'message': {'value': ['is invalid']}})
+    assert (response.status_code, response.json()['masked']) == (201, False)
+
+
+def test_flag_errors_in_declaration_order(owner):
+    response = owner.post(G, json={'value': 'v', 'raw': 'sure', 'protected': 'maybe', 'masked_and_hidden': [1]})
+    assert (response.status_code, response.json()) == (
+        400, {'error': 'key is missing, protected is invalid, masked_and_hidden is invalid, raw is invalid'})
 
 
 def test_masked_and_hidden_is_a_grape_boolean(owner):

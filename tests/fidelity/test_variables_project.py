@@ -1,4 +1,4 @@
-"""Project CI/CD variables: gitlab-api.md section 2 and checklist items 1-8."""
+"""Project CI/CD variables: https://docs.gitlab.com/api/project_level_variables/, lib/api/ci/variables.rb."""
 
 import pytest
 
@@ -28,7 +28,7 @@ def two_scopes(root):
         assert root.post(P, json={'key': 'DB', 'value': scope, 'environment_scope': scope}).status_code == 201
 
 
-# ---- item 5: status codes and entity -----------------------------------------------------------
+# ---- status codes and entity -------------------------------------------------------------------
 
 
 def test_create_201_update_200_delete_204_with_empty_body(root, fake):
@@ -59,7 +59,7 @@ def test_form_encoded_and_query_params_work(root):
     assert root.put(P + '/F', data={'value': 'v2', 'filter[environment_scope]': '*'}).json()['value'] == 'v2'
 
 
-# ---- items 1-3: lookup --------------------------------------------------------------------------
+# ---- lookup -------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize('method', ['GET', 'PUT', 'DELETE'])
@@ -101,7 +101,7 @@ def test_key_match_is_case_sensitive(root):
     assert root.get(P + '/foo').json()['value'] == '1'
 
 
-# ---- item 4: duplicates ---------------------------------------------------------------------------
+# ---- duplicates -----------------------------------------------------------------------------------
 
 
 def test_duplicate_key_and_scope_is_400_new_scope_is_201(root):
@@ -126,7 +126,7 @@ def test_put_cannot_rename(root, fake):
     assert [v['key'] for v in state_variables(fake, 'project', 'acme/app')] == ['OLD']
 
 
-# ---- item 6: hidden -------------------------------------------------------------------------------------
+# ---- hidden ---------------------------------------------------------------------------------------------
 
 
 def test_hidden_value_is_null_everywhere_but_stored(root, fake):
@@ -160,7 +160,7 @@ def test_existing_variable_cannot_be_hidden_by_put(root):
     assert root.put(P + '/PLAIN', json={'masked': True}).json()['masked'] is True      # not hidden: free to switch
 
 
-# ---- item 7: masked values ------------------------------------------------------------------------------
+# ---- masked values --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize('value, expanded_ok, raw_ok', [
@@ -188,7 +188,7 @@ def test_masking_is_checked_on_update_too(root):
     assert (response.status_code, response.json()) == (400, INVALID_VALUE)
 
 
-# ---- item 8: key, scope, description ------------------------------------------------------------------------
+# ---- key, scope, description --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize('key, messages', [
@@ -232,7 +232,7 @@ def test_several_model_errors_come_together(root):
         'environment_scope': ["can contain only letters, digits, '-', '_', '/', '$', '{', '}', '.', '*' and spaces"]}}
 
 
-# ---- Grape parameter errors (section 2.2) -----------------------------------------------------------------------
+# ---- Grape parameter errors (lib/api/ci/variables.rb) -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize('body, message', [
@@ -270,7 +270,7 @@ def test_undeclared_params_are_ignored(root):
     assert created.json() == entity('U', 'v')
 
 
-# ---- permissions (section 2) ------------------------------------------------------------------------------------
+# ---- permissions (app/policies/project_policy.rb) ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize('token, status, body', [
