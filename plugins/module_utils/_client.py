@@ -1183,6 +1183,11 @@ class GitLabClient:
         """One project (its ``path_with_namespace`` names it; ``GET /projects/:id``)."""
         return self.get(project_path(project))
 
+    def current_user(self):
+        """The user of the token (``GET /user``). Only where a lost answer must be told apart by
+        owner: a CI/CD job token cannot read it, so no module calls it up front."""
+        return self.get('user')
+
     def get_group(self, group):
         """One group (its ``full_path`` names it; ``GET /groups/:id``). Projects are not listed."""
         return self.get(group_path(group), params={'with_projects': 'false'})

@@ -57,7 +57,7 @@ options:
         When several triggers have this description the task fails and lists their ids, unless
         O(trigger_id) picks one.
       - With O(trigger_id) and O(state=present), the description the picked trigger should have; a
-        different one is changed. Only the owner of a trigger can change its description.
+        different one is changed. Only the owner of a trigger (and, on recent GitLab, an administrator) can change its description.
       - With O(trigger_id) and O(state=absent), the trigger is deleted only if it has this description.
       - Must not be empty. At least one of O(description) and O(trigger_id) is required.
     type: str
@@ -104,7 +104,7 @@ notes:
     C(no_log) to V(true) on the task so that the token is not shown in the output or logs, and store the
     token in a vault (Ansible Vault, HashiCorp Vault, a CI/CD variable with O(cicd.gitlab.gitlab_ci_variable#module:masked=true)).
   - The token never appears in the diff, in messages or in warnings.
-  - Only the owner of a trigger can change its description; GitLab refuses others with 403, and the task
+  - Only the owner of a trigger (and, on recent GitLab, an administrator) can change its description; GitLab refuses others with 403, and the task
     fails and explains. Use O(rotate=true) to replace the trigger with one that you own, or create a new
     trigger with another description.
   - Rotation creates the new trigger before deleting the old one, so a valid token exists at every moment.
@@ -248,7 +248,7 @@ trigger:
       type: str
       sample: deploy from ops
     owner:
-      description: The username of the trigger's owner, the only user who sees its full token. V(null) for legacy triggers without an owner.
+      description: The username of the trigger's owner, who sees its full token (as do administrators on recent GitLab). V(null) for legacy triggers without an owner.
       returned: success
       type: str
       sample: ops-bot
@@ -330,7 +330,7 @@ def create(module, client, the_plan, before):
         except GitLabError as again:
             raise TaskFailure(triggers_logic.created_unknown_message(
                 the_plan, reason, why='listing the triggers again failed too: %s' % lost.lost_reason(again)), changed=False) from None
-        ours, others = triggers_logic.new_triggers(listed, before, the_plan.description)
+        ours, others = triggers_logic.new_triggers(listed, before, the_plan.description, username=caller(client))
         decision = triggers_logic.created_decision(ours, others)
         if decision == 'none':
             raise TaskFailure(triggers_logic.created_none_message(the_plan, reason, lost.may_still_run(err)), changed=False) from None
@@ -338,6 +338,16 @@ def create(module, client, the_plan, before):
             raise TaskFailure(triggers_logic.created_unknown_message(the_plan, reason, ours, others), changed=True) from None
         module.warn(triggers_logic.adopted_note(ours[0], reason))
         return ours[0]
+
+
+def caller(client):
+    """The token's username, so that a new trigger is ours only when we own it (an administrator sees
+    the full token of every trigger); None when it cannot be read."""
+    try:
+        user = client.current_user()
+    except GitLabError:
+        return None
+    return user.get('username') if isinstance(user, dict) else None
 
 
 def rotate(module, client, the_plan, before):

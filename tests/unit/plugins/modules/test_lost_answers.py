@@ -347,6 +347,10 @@ class TriggerClient(Recorder):
         self.calls.append(('GET', 'project', project))
         return {'id': 7, 'path_with_namespace': 'acme/app'}
 
+    def current_user(self):
+        self.calls.append(('GET', 'user'))
+        return {'username': 'root'}
+
     def list_triggers(self, project):
         self.calls.append(('GET', 'triggers'))
         return [dict(t) for t in self.triggers]
@@ -440,6 +444,20 @@ def test_trigger_create_with_two_new_ones_cannot_tell(capsys):
     result = play(capsys, gitlab_ci_trigger, client, project='acme/app', description='deploy')
     assert result['failed'] is True and 'may have been created' in result['msg']
     assert '21 (yours), 99 (owned by alice)' in result['msg']
+
+
+def test_an_admin_never_adopts_another_users_trigger_after_a_lost_create(capsys):
+    """An administrator sees every full token (app/policies/ci/trigger_policy.rb): ownership decides."""
+    client = TriggerClient()
+
+    def not_applied_but_alice_made_one(value):
+        client.triggers = [dict(value, id=99, token=OLD_TOKEN, owner={'username': 'alice'})]
+        raise cut()
+    client.lose['create_trigger'] = not_applied_but_alice_made_one
+    result = play(capsys, gitlab_ci_trigger, client, project='acme/app', description='deploy')
+    assert result['failed'] is True and 'token' not in result
+    assert 'owned by alice' in result['msg'] and '(yours)' not in result['msg']
+    assert ('GET', 'user') in client.calls
 
 
 def test_trigger_project_id_is_named_in_check_mode(capsys):
