@@ -470,9 +470,31 @@ def action_for(state, job, after_wait=False):
     return 'error', 'unknown state %s' % state
 
 
+def archive_of(job):
+    """The job's artifacts archive as GitLab lists it, ``{'filename', 'size'}``, or None when it has none.
+
+    ``artifacts_file`` leaves the job JSON once the artifacts expire (``Ci::Build#artifacts?``), yet
+    GitLab still serves the archive by job id until its clean-up worker removes it, and for ever
+    while the pipeline is locked (the latest successful one of its ref): lib/api/ci/job_artifacts.rb
+    only checks that the file exists. The job's ``artifacts`` list still names the archive then.
+    """
+    current = job.get('artifacts_file')
+    if isinstance(current, dict) and current:
+        return {'filename': current.get('filename'), 'size': current.get('size')}
+    for item in job.get('artifacts') or ():
+        if isinstance(item, dict) and item.get('file_type') == 'archive':
+            return {'filename': item.get('filename'), 'size': item.get('size')}
+    return None
+
+
 def has_artifacts(job):
-    """True when GitLab reports an artifacts archive for the job (``artifacts_file`` present)."""
-    return bool(job.get('artifacts_file'))
+    """True when GitLab lists an artifacts archive for the job, expired or not (see archive_of)."""
+    return archive_of(job) is not None
+
+
+def artifacts_expired(job):
+    """True when the archive is still listed but ``artifacts_file`` is gone: the artifacts expired."""
+    return has_artifacts(job) and not job.get('artifacts_file')
 
 
 def needs_keep(job):

@@ -237,6 +237,11 @@ options:
         the managed host. When it is an existing directory (or ends with C(/), and then must be one), the
         file is written in it under the archive's name as GitLab gives it (C(artifacts_file.filename)),
         or the base name of O(artifact_path).
+      - Artifacts that expired are still downloaded while GitLab serves them (until its clean-up removes
+        them, and for ever for the latest successful pipeline of a ref, whose artifacts are locked):
+        GitLab then leaves C(artifacts_file) out of the job, and the module takes the archive's name and
+        size from the job's C(artifacts) list. A single file (O(artifact_path)) of expired artifacts is
+        served only while they are locked.
       - A name from GitLab that is not a plain file name (empty, C(.) or C(..), a C(/) or C(\), control
         characters, a leading C(.)) is never used; the archive is then written as C(artifacts.zip) in the
         directory, with a warning. The file never goes outside the directory.
@@ -1183,6 +1188,9 @@ class JobTask:
     def keep(self, job):
         self.require_artifacts(job, 'to keep')
         who = logic.describe_job(job)
+        if logic.artifacts_expired(job):
+            self.fail('the artifacts of %s expired at %s and cannot be kept any more (GitLab keeps only artifacts that '
+                      'have not expired)' % (who, job.get('artifacts_expire_at')), job=logic.public_job(job))
         if not logic.needs_keep(job):
             self.note('the artifacts of %s are already kept' % who)
             return job
@@ -1207,7 +1215,7 @@ class JobTask:
         if p['artifact_path']:
             name = p['artifact_path'].rstrip('/').rsplit('/', 1)[-1]
         else:
-            filename = (job.get('artifacts_file') or {}).get('filename')
+            filename = (logic.archive_of(job) or {}).get('filename')
             name, warning = _files.server_file_name(filename) if filename is not None else (_files.FALLBACK_ARCHIVE_NAME, None)
             if warning:
                 self.module.warn('%s: %s' % (logic.describe_job(job), warning))
@@ -1251,11 +1259,18 @@ class JobTask:
                 return self.client.download_artifact_file(self.project, job['id'], p['artifact_path'], handle,
                                                           max_size=p['artifacts_max_size'])
             return self.client.download_artifacts(self.project, job['id'], handle, max_size=p['artifacts_max_size'],
-                                                  size=(job.get('artifacts_file') or {}).get('size'))
+                                                  size=(logic.archive_of(job) or {}).get('size'))
         except GitLabNotFoundError:
+            if p['artifact_path'] and logic.artifacts_expired(job):
+                self.fail('there is no file %s in the artifacts of %s: GitLab answered 404, and its artifacts expired at %s '
+                          '(GitLab serves single files only from artifacts that have not expired, or of the latest successful '
+                          'pipeline of a ref; the whole archive may still download without artifact_path)'
+                          % (p['artifact_path'], logic.describe_job(job), job.get('artifacts_expire_at')), job=logic.public_job(job))
             if p['artifact_path']:
                 self.fail('there is no file %s in the artifacts of %s' % (p['artifact_path'], logic.describe_job(job)), job=logic.public_job(job))
-            self.fail('%s has no artifacts archive to download (GitLab answered 404)' % logic.describe_job(job), job=logic.public_job(job))
+            expired = ' (they expired at %s and GitLab has removed them)' % job.get('artifacts_expire_at') if logic.artifacts_expired(job) else ''
+            self.fail('%s has no artifacts archive to download (GitLab answered 404)%s' % (logic.describe_job(job), expired),
+                      job=logic.public_job(job))
 
     def replace_file(self, dest, fetch, record=None):
         """Download through ``fetch(handle)`` beside ``dest`` (see _files.HostFiles.write); host failures fail the task."""

@@ -259,6 +259,38 @@ def test_log_dest_is_written_once_and_log_lines_are_returned(capsys, fake, clock
     assert sorted(os.listdir(str(tmp_path))) == ['build.log']
 
 
+def expire_build_artifacts(fake):
+    """Run GitLab's expiry clean-up once (the fake's stand-in for its cron worker)."""
+    response = requests.post(fake.url + '/-/fake/workers/expire_build_artifacts', timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()['destroyed']
+
+
+def test_expired_artifacts_download_while_gitlab_serves_them(capsys, fake, clock, tmp_path):
+    """Expired artifacts leave artifacts_file, but the archive still downloads (lib/api/ci/job_artifacts.rb)."""
+    first_id, jobs = started(fake, clock)
+    build = jobs['build']['id']
+    started(fake, clock)                       # a newer successful pipeline unlocks the first one
+    clock.sleep(3600)                          # the first build's artifacts expired
+    assert 'artifacts_file' not in api(fake, 'GET', '/projects/acme%%2Fsvc/jobs/%d' % build)
+    dest = str(tmp_path) + '/'
+    got = run(capsys, fake, job_id=build, artifacts_dest=dest)
+    assert got['changed'] is True and not got.get('failed'), got['msg']
+    assert got['artifacts']['path'] == str(tmp_path / 'artifacts.zip')   # the name the artifacts list gives
+    with zipfile.ZipFile(got['artifacts']['path']) as archive:
+        assert archive.read('dist/VERSION') == b'2.0.0\n'
+
+    one = run(capsys, fake, job_id=build, artifacts_dest=str(tmp_path / 'VERSION'), artifact_path='dist/VERSION')
+    assert one['failed'] is True and 'expired at' in one['msg'] and 'without artifact_path' in one['msg']
+    kept = run(capsys, fake, job_id=build, keep_artifacts=True)
+    assert kept['failed'] is True and 'cannot be kept any more' in kept['msg'] and writes(fake) == []
+
+    assert expire_build_artifacts(fake) == [build]
+    gone = run(capsys, fake, job_id=build, artifacts_dest=str(tmp_path / 'again.zip'))
+    assert gone['failed'] is True and 'has no artifacts' in gone['msg']
+    assert sorted(os.listdir(str(tmp_path))) == ['.artifacts.zip.cicd-gitlab', 'artifacts.zip']
+
+
 def test_keep_artifacts_once(capsys, fake, clock):
     dummy, jobs = started(fake, clock)
     build = jobs['build']['id']
