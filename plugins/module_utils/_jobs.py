@@ -25,7 +25,6 @@ FINISHED = frozenset(('success', 'failed', 'canceled', 'skipped'))
 ACTIVE = frozenset(('waiting_for_resource', 'preparing', 'waiting_for_callback', 'pending', 'running'))
 BLOCKED = frozenset(('manual', 'scheduled'))
 ALL_STATUSES = frozenset(('created', 'canceling')) | FINISHED | ACTIVE | BLOCKED
-CANCELABLE = ALL_STATUSES - FINISHED - frozenset(('canceling',))
 # Ci::Processable#retryable? (app/models/ci/processable.rb)
 RETRYABLE = frozenset(('success', 'failed', 'canceled', 'canceling'))
 

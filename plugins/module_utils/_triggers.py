@@ -35,7 +35,6 @@ ACTIONS = ('create', 'update_description', 'rotate', 'delete', 'none')
 
 # app/models/ci/trigger.rb: new tokens are "glptt-" + SecureRandom.hex(20); older ones are bare
 # hex (30 characters in GitLab's examples). Others see short_token: 4 characters after the prefix.
-TOKEN_PREFIX = 'glptt-'
 FULL_TOKEN_RE = re.compile(r'glptt-[0-9a-f]{40}\Z')
 LEGACY_TOKEN_RE = re.compile(r'[0-9a-fA-F]{20,}\Z')
 # Anything shorter cannot be a complete token. A token of 20 characters or more in another
@@ -53,14 +52,6 @@ _EXPIRES_RE = re.compile(
     r'(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?'
     r'\s*(?P<tz>[Zz]|[+-]\d{2}(?::?\d{2})?)?)?\Z')
 EXPIRES_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
-
-
-class TriggerInputError(InputError):
-    """The options cannot be applied; ``errors`` lists every problem (never a token)."""
-
-    def message(self) -> str:
-        """One sentence for fail_json that says nothing was written."""
-        return 'Nothing was changed: %s' % '; '.join(self.errors)
 
 
 # ---- tokens -------------------------------------------------------------------------------
@@ -159,7 +150,7 @@ def _now(now):
 
 
 def validate(params, now=None) -> dict:
-    """Check the options before any request; return the wanted state or raise TriggerInputError.
+    """Check the options before any request; return the wanted state or raise InputError.
 
     The result has ``project``, ``description``, ``trigger_id``, ``state``, ``rotate`` and
     ``expires_at`` (normalized to EXPIRES_FORMAT, or None).
@@ -199,7 +190,7 @@ def validate(params, now=None) -> dict:
                               % (format_expires_at(when), format_expires_at(current)))
             expires_at = format_expires_at(when)
     if errors:
-        raise TriggerInputError(errors)
+        raise InputError(errors)
     return dict(project=project, description=description, trigger_id=trigger_id, state=state, rotate=rotate,
                 expires_at=expires_at)
 
@@ -295,23 +286,23 @@ def _expiry_warning(current, wanted):
 
 
 def plan(triggers, wanted) -> Plan:
-    """Plan the task from the project's triggers and the output of validate(); raise TriggerInputError."""
+    """Plan the task from the project's triggers and the output of validate(); raise InputError."""
     project, description, trigger_id = wanted['project'], wanted['description'], wanted['trigger_id']
     state, expires_at = wanted['state'], wanted['expires_at']
     matches = find_matches(triggers, description, trigger_id)
     if trigger_id is None and len(matches) > 1:
-        raise TriggerInputError([ambiguous_message(project, description, matches)])
+        raise InputError([ambiguous_message(project, description, matches)])
     current = matches[0] if matches else None
     if state == 'absent':
         if current is None:
             return Plan('none', project)  # already absent
         if trigger_id is not None and description is not None and current.get('description') != description:
-            raise TriggerInputError(["trigger %s has the description '%s', not '%s'; leave out description to delete "
+            raise InputError(["trigger %s has the description '%s', not '%s'; leave out description to delete "
                                      "it by trigger_id alone" % (trigger_id, current.get('description'), description)])
         return Plan('delete', project, current)
     if current is None:
         if trigger_id is not None:
-            raise TriggerInputError([not_found_message(project, trigger_id)])
+            raise InputError([not_found_message(project, trigger_id)])
         return Plan('create', project, None, description, expires_at)
     target = description if description is not None else current.get('description')
     if wanted['rotate']:

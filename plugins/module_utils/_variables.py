@@ -26,7 +26,6 @@ import re
 from ansible_collections.cicd.gitlab.plugins.module_utils._client import path_segment_problem
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import InputError
 
-LEVELS = ('project', 'group', 'instance')
 VARIABLE_TYPES = ('env_var', 'file')
 STATES = ('present', 'absent')
 VALUE_UPDATES = ('on_create', 'always')

@@ -248,7 +248,9 @@ trigger:
       type: str
       sample: deploy from ops
     owner:
-      description: The username of the trigger's owner, who sees its full token (as do administrators on recent GitLab). V(null) for legacy triggers without an owner.
+      description:
+        - The username of the trigger's owner, who sees its full token (as do administrators on recent GitLab).
+        - V(null) for legacy triggers without an owner.
       returned: success
       type: str
       sample: ops-bot

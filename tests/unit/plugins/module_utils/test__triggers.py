@@ -11,6 +11,7 @@ import json
 import pytest
 
 from ansible_collections.cicd.gitlab.plugins.module_utils import _triggers as t
+from ansible_collections.cicd.gitlab.plugins.module_utils._errors import InputError
 
 NOW = datetime.datetime(2026, 11, 24, 12, 0, 0, tzinfo=datetime.timezone.utc)
 
@@ -136,17 +137,17 @@ def test_plan_actions(options, action, current_id, before, after):
     (dict(trigger_id=4, description='deploy', state='absent'), "trigger 4 has the description 'dup', not 'deploy'"),
 ])
 def test_plan_refuses(options, expected):
-    with pytest.raises(t.TriggerInputError) as info:
+    with pytest.raises(InputError) as info:
         t.plan(TRIGGERS, wanted(**options))
     assert expected in info.value.message()
-    assert info.value.message().startswith('Nothing was changed: ')
+    assert info.value.message().startswith('Nothing was done; ')
     assert_no_token(info.value.message(), info.value.errors)
 
 
 def test_plan_sees_every_page():
     """The duplicate sits far beyond GitLab's default page of 20."""
     many = [api(number, 'trigger %d' % number) for number in range(1, 60)] + [api(60, 'trigger 3')]
-    with pytest.raises(t.TriggerInputError) as info:
+    with pytest.raises(InputError) as info:
         t.plan(many, wanted(description='trigger 3'))
     assert '(ids 3, 60)' in str(info.value)
 
@@ -283,14 +284,14 @@ def test_diff_after_uses_the_new_id():
     (dict(description='x', expires_at='2026-11-24T12:00:00Z'), 'is in the past'),
 ])
 def test_validation_messages(options, expected):
-    with pytest.raises(t.TriggerInputError) as info:
+    with pytest.raises(InputError) as info:
         t.validate(params(**options), now=NOW)
     assert expected in info.value.message()
-    assert info.value.message().startswith('Nothing was changed: ')
+    assert info.value.message().startswith('Nothing was done; ')
 
 
 def test_validation_reports_every_problem_at_once():
-    with pytest.raises(t.TriggerInputError) as info:
+    with pytest.raises(InputError) as info:
         t.validate(params(project='', description=' ', state='absent', rotate=True, expires_at='nope'), now=NOW)
     assert len(info.value.errors) == 5   # expires_at is both misplaced and not a date
 
@@ -355,7 +356,7 @@ def test_rotate_delete_failed_message_is_token_free():
 def test_no_message_of_any_failure_carries_a_token():
     messages = []
     for options in (dict(description='dup'), dict(trigger_id=99), dict(trigger_id=2, description='deploy', state='absent')):
-        with pytest.raises(t.TriggerInputError) as info:
+        with pytest.raises(InputError) as info:
             t.plan(TRIGGERS, wanted(**options))
         messages.append(info.value.message())
     for options in (dict(trigger_id=1, description='x'), dict(trigger_id=4, description='x')):

@@ -337,7 +337,7 @@ VALID_CASES = [
 @pytest.mark.parametrize('prm', [case[1] for case in VALID_CASES], ids=[case[0] for case in VALID_CASES])
 def test_valid_options(prm):
     level, owner, desired = v.prepare(params(**prm))
-    assert level in v.LEVELS
+    assert level in ('project', 'group', 'instance')
     assert owner == (None if level == 'instance' else 'acme/app')
     for entry in desired:
         assert entry['environment_scope'] is None if level == 'instance' else entry['environment_scope']

@@ -281,5 +281,5 @@ def test_any_maintainer_deletes_a_trigger_of_another_user_by_id(capsys, fake):
 def test_bad_input_is_refused_before_any_request(capsys, fake, args, expected):
     result = run(capsys, fake, **args)
     assert result['failed'] is True and expected in result['msg']
-    assert result['msg'].startswith('Nothing was changed')
+    assert result['msg'].startswith('Nothing was done')
     assert calls(fake) == []
