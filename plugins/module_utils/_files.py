@@ -380,6 +380,31 @@ def read_record(path):
         return None
 
 
+# ---- the record beside a destination -----------------------------------------------------
+# A destination whose content is known by identity (a job's artifacts: project, job id, file) has a
+# record beside it, ``.<name>.cicd-gitlab``: that identity with the size and sha256 written. A run
+# that finds the record naming the same identity, and the file still of that size and sha256,
+# fetches nothing.
+
+def record_names(record, identity):
+    """True when ``record`` (read from JSON) names ``identity``: every key of it, the same value."""
+    return isinstance(record, dict) and all(record.get(key) == value for key, value in identity.items())
+
+
+def record_matches(record, identity, stat):
+    """True when the destination, now ``stat`` (``{'size', 'sha256'}`` or None), still holds what ``record`` names."""
+    if not stat or not record_names(record, identity):
+        return False
+    return record.get('size') == stat.get('size') and record.get('sha256') == stat.get('sha256')
+
+
+def build_record(identity, download):
+    """The record written once the destination holds ``download`` (``{'size', 'sha256'}``)."""
+    record = dict(identity)
+    record.update(size=download['size'], sha256=download['sha256'])
+    return record
+
+
 # ---- writing --------------------------------------------------------------------------------
 
 
@@ -514,6 +539,44 @@ class HostFiles:
         return context
 
     # ---- writing ----
+
+    def sync(self, dest, fetch, identity=None, digest=None, force=False):
+        """Make ``dest`` hold what ``fetch(handle)`` streams, fetching only what is needed.
+
+        Returns ``{'path', 'size', 'sha256', 'changed', 'outcome'}``; ``outcome`` is one of
+
+        - ``kept``: ``dest`` already holds it, nothing was fetched; only attributes may have changed;
+        - ``same``: fetched and compared, ``dest`` already held it (attributes may have changed);
+        - ``written``: ``dest`` was replaced (see write());
+        - ``would write``: check mode, ``dest`` would be written.
+
+        ``identity`` (artifacts): the record beside ``dest`` tells whether it holds that content;
+        it is written after the file. ``digest`` (logs, which have no stable identity): a function
+        returning the remote ``{'size', 'sha256'}``, which check mode compares with ``dest`` instead
+        of fetching. ``force`` ignores the record. Raises FileError as write() does.
+        """
+        dest = os.path.abspath(dest)
+        if identity is not None and not force:
+            record = read_record(record_name_for(dest))
+            stat = None
+            if record_names(record, identity) and os.path.isfile(dest) and os.path.getsize(dest) == record.get('size'):
+                stat = regular_file_stat(dest)
+            if record_matches(record, identity, stat):
+                return self._kept(dest, stat)
+        if getattr(self.module, 'check_mode', False):
+            if digest is None:
+                return {'path': dest, 'size': None, 'sha256': None, 'changed': True, 'outcome': 'would write'}
+            remote, local = digest(), regular_file_stat(dest)
+            if local is not None and (local['size'], local['sha256']) == (remote['size'], remote['sha256']):
+                return self._kept(dest, local)
+            return {'path': dest, 'size': remote['size'], 'sha256': remote['sha256'], 'changed': True, 'outcome': 'would write'}
+        record = (lambda download: build_record(identity, download)) if identity is not None else None
+        info = self.write(dest, fetch, record=record)
+        info['outcome'] = 'written' if info.pop('replaced') else 'same'
+        return info
+
+    def _kept(self, dest, stat):
+        return {'path': dest, 'size': stat['size'], 'sha256': stat['sha256'], 'changed': self.keep(dest), 'outcome': 'kept'}
 
     def write(self, dest, fetch, record=None):
         """Fetch a file into ``dest``; return ``{'path', 'size', 'sha256', 'changed'}``.

@@ -602,42 +602,6 @@ def clean_log_lines(lines, max_line=MAX_LOG_LINE):
 
 # ---- artifact records -------------------------------------------------------------------------
 
-def record_path(dest):
-    """The record beside ``dest``: ``<dir>/.<name>.cicd-gitlab`` (written by _files.HostFiles)."""
-    return _files.record_name_for(dest)
-
-
 def expected_record(project, job_id, artifact_path):
-    """The identity a destination's record must name to count as this job's artifact."""
+    """The identity a destination's record must name to count as this job's artifact (see _files.sync)."""
     return {'project': str(project), 'job_id': int(job_id), 'artifact_path': artifact_path or None}
-
-
-def record_names(record, expected):
-    """True when ``record`` names the same project, job and artifact path as ``expected``."""
-    if not isinstance(record, dict):
-        return False
-    try:
-        same_job = int(record.get('job_id')) == expected['job_id']
-    except (TypeError, ValueError):
-        return False
-    return (same_job and str(record.get('project')) == expected['project']
-            and (record.get('artifact_path') or None) == expected['artifact_path'])
-
-
-def record_matches(record, expected, stat):
-    """True when the destination already holds this job's artifact.
-
-    ``record`` is the JSON record beside the destination (or None), ``expected`` from
-    ``expected_record()``, ``stat`` the destination's current ``{'size', 'sha256'}`` (None when it
-    is missing). Identity, size and sha256 must all agree.
-    """
-    if not stat or not record_names(record, expected):
-        return False
-    return record.get('size') == stat.get('size') and record.get('sha256') == stat.get('sha256')
-
-
-def build_record(expected, download):
-    """The record written after a successful download."""
-    record = dict(expected)
-    record.update(size=download['size'], sha256=download['sha256'])
-    return record

@@ -1233,23 +1233,10 @@ class JobTask:
         p = self.params
         dest = self.artifacts_target(job)
         project_id = (job.get('pipeline') or {}).get('project_id') or self.project
-        expected = logic.expected_record(project_id, job['id'], p['artifact_path'])
-        record = None if p['force'] else _files.read_record(logic.record_path(dest))
-        stat = None
-        if logic.record_names(record, expected) and os.path.isfile(dest) and os.path.getsize(dest) == record.get('size'):
-            stat = _files.regular_file_stat(dest)
+        identity = logic.expected_record(project_id, job['id'], p['artifact_path'])
         what = ('%s of the artifacts' % p['artifact_path']) if p['artifact_path'] else 'the artifacts archive'
-        who = logic.describe_job(job)
-        if logic.record_matches(record, expected, stat):
-            self.note('%s already holds %s of %s' % (dest, what, who))
-            info = dict(path=dest, size=stat['size'], sha256=stat['sha256'], changed=False)
-            return self.set_attributes(info)
-        if self.check:
-            self.note('would download %s of %s to %s' % (what, who, dest), changed=True)
-            return dict(path=dest, size=None, sha256=None, changed=True)
-        info = self.replace_file(dest, lambda handle: self.download_artifacts(job, handle),
-                                 record=lambda download: logic.build_record(expected, download))
-        self.note('%s %s of %s to %s' % ('downloaded' if info.pop('replaced') else 'checked', what, who, dest), changed=info['changed'])
+        info = self.sync_file(dest, lambda handle: self.download_artifacts(job, handle), identity=identity, force=p['force'])
+        self.note_file(info, 'download', '%s of %s' % (what, logic.describe_job(job)))
         return info
 
     def download_artifacts(self, job, handle):
@@ -1272,30 +1259,30 @@ class JobTask:
             self.fail('%s has no artifacts archive to download (GitLab answered 404)%s' % (logic.describe_job(job), expired),
                       job=logic.public_job(job))
 
-    def replace_file(self, dest, fetch, record=None):
-        """Download through ``fetch(handle)`` beside ``dest`` (see _files.HostFiles.write); host failures fail the task."""
+    def sync_file(self, dest, fetch, **how):
+        """Bring ``dest`` on the host to what ``fetch(handle)`` streams (_files.HostFiles.sync); host failures fail the task."""
         files = _files.HostFiles(self.module, self.params)
         try:
             try:
-                info = files.write(dest, fetch, record=record)
+                return files.sync(dest, fetch, **how)
             finally:
                 if files.leftovers:
                     self.note('removed what killed runs left: %s' % ', '.join(files.leftovers), changed=True)
         except _files.FileError as err:
             self.fail(str(err))
-        self.changed = self.changed or info['changed']
-        return info
 
-    def set_attributes(self, info):
-        """Give the file kept in place the requested mode, owner, group and context."""
-        try:
-            attributes_changed = _files.HostFiles(self.module, self.params).keep(info['path'])
-        except _files.FileError as err:
-            self.fail(str(err))
-        if attributes_changed:
-            self.note('%s %s the mode, owner, group or attributes asked for' % ('would give' if self.check else 'gave', info['path']), changed=True)
-        info['changed'] = info['changed'] or attributes_changed
-        return info
+    def note_file(self, info, verb, what):
+        """Say what sync_file() did to ``info['path']``: ``verb`` (download or write) ``what``."""
+        outcome, dest = info.pop('outcome'), info['path']
+        if outcome == 'would write':
+            self.note('would %s %s to %s' % (verb, what, dest), changed=True)
+        elif outcome == 'written':
+            self.note('%s %s to %s' % ({'download': 'downloaded', 'write': 'wrote'}[verb], what, dest), changed=True)
+        else:
+            self.note('%s already holds %s' % (dest, what))
+        if outcome in ('kept', 'same') and info['changed']:
+            self.note('%s %s the mode, owner, group or attributes asked for' % ('would give' if self.check else 'gave', dest),
+                      changed=True)
 
     def fetch_log(self, job):
         p = self.params
@@ -1307,24 +1294,11 @@ class JobTask:
         return info
 
     def write_log(self, job):
-        dest = _files.absolute(self.params['log_dest'])
-        who = logic.describe_job(job)
-        if self.check:
-            remote = self.client.job_log_digest(self.project, job['id'])
-            local = _files.regular_file_stat(dest)
-            same = local is not None and local['size'] == remote['size'] and local['sha256'] == remote['sha256']
-            info = dict(path=dest, size=remote['size'], sha256=remote['sha256'], changed=not same)
-            if not same:
-                self.note('would write the log of %s to %s' % (who, dest), changed=True)
-                return info
-            return self.set_attributes(info)
-        info = self.replace_file(dest, lambda handle: self.client.download_job_log(self.project, job['id'], handle))
-        if info.pop('replaced'):
-            self.note('wrote the log of %s to %s' % (who, dest), changed=True)
-        elif info['changed']:
-            self.note('gave %s the mode, owner, group or attributes asked for' % dest, changed=True)
+        info = self.sync_file(_files.absolute(self.params['log_dest']),
+                              lambda handle: self.client.download_job_log(self.project, job['id'], handle),
+                              digest=lambda: self.client.job_log_digest(self.project, job['id']))
+        self.note_file(info, 'write', 'the log of %s' % logic.describe_job(job))
         return info
-
 
 def run(module):
     """Validate every option before the first request, then carry out the task."""

@@ -669,3 +669,109 @@ def test_nul_characters_are_problems_not_exceptions(tmp_path):
         'log_dest contains a NUL character, which no file name can hold']
     assert problems(log_dest=str(tmp_path / 'a.log'), owner='ro\x00ot', group='wh\x00eel') == [
         'owner: there is no user ro\\x00ot on the managed host', 'group: there is no group wh\\x00eel on the managed host']
+
+
+# ---- the record beside a destination (artifacts: identity from _jobs.expected_record) ----------------
+
+EXPECTED = {'project': '3', 'job_id': 12, 'artifact_path': None}
+RECORD = dict(project='3', job_id=12, artifact_path=None, size=10, sha256='ab' * 32)
+STAT = {'size': 10, 'sha256': 'ab' * 32}
+
+
+@pytest.mark.parametrize('record, expected, stat, matches', [
+    (RECORD, EXPECTED, STAT, True),
+    (dict(RECORD, job_id='12'), EXPECTED, STAT, False),       # an edited record: fetched again
+    (RECORD, EXPECTED, None, False),
+    (None, EXPECTED, STAT, False),
+    ('garbage', EXPECTED, STAT, False),
+    (dict(RECORD, job_id=13), EXPECTED, STAT, False),
+    (dict(RECORD, job_id='x'), EXPECTED, STAT, False),
+    (dict(RECORD, project='4'), EXPECTED, STAT, False),
+    (RECORD, dict(EXPECTED, artifact_path='dist/app'), STAT, False),
+    (dict(RECORD, artifact_path='dist/app'), dict(EXPECTED, artifact_path='dist/app'), STAT, True),
+    (RECORD, EXPECTED, {'size': 11, 'sha256': 'ab' * 32}, False),
+    (RECORD, EXPECTED, {'size': 10, 'sha256': 'cd' * 32}, False),
+])
+def test_record_matches(record, expected, stat, matches):
+    assert f.record_matches(record, expected, stat) is matches
+
+
+def test_record_round_trip_and_path():
+    record = f.build_record(EXPECTED, {'path': '/srv/app.zip', 'size': 10, 'sha256': 'ab' * 32})
+    assert json.loads(json.dumps(record)) == RECORD
+    assert f.record_matches(json.loads(json.dumps(record)), EXPECTED, STAT)
+    assert f.record_name_for('/srv/drop/app.zip') == '/srv/drop/.app.zip.cicd-gitlab'
+
+
+# ---- sync: fetch only what is needed ------------------------------------------------------------------
+
+IDENTITY = {'project': 'acme/app', 'job_id': 12, 'artifact_path': None}
+
+
+def counting(data=CONTENT):
+    fetches = []
+
+    def fetch(handle):
+        fetches.append(1)
+        return fetch_bytes(data)(handle)
+    return fetch, fetches
+
+
+def digest_of(data):
+    return lambda: {'size': len(data), 'sha256': hashlib.sha256(data).hexdigest()}
+
+
+def test_sync_with_an_identity_fetches_once_then_keeps_the_file(tmp_path):
+    dest = str(tmp_path / 'app.zip')
+    fetch, fetches = counting()
+    first = files().sync(dest, fetch, identity=IDENTITY)
+    assert first['outcome'] == 'written' and first['changed'] is True and len(fetches) == 1
+    assert f.read_record(f.record_name_for(dest)) == dict(IDENTITY, size=len(CONTENT), sha256=first['sha256'])
+    again = files().sync(dest, fetch, identity=IDENTITY)
+    assert again == dict(first, changed=False, outcome='kept') and len(fetches) == 1
+    other_job = files().sync(dest, fetch, identity=dict(IDENTITY, job_id=13))
+    assert other_job['outcome'] == 'same' and other_job['changed'] is False and len(fetches) == 2
+    forced = files().sync(dest, fetch, identity=dict(IDENTITY, job_id=13), force=True)
+    assert forced['outcome'] == 'same' and len(fetches) == 3
+
+
+def test_sync_fetches_again_when_the_file_no_longer_matches_its_record(tmp_path):
+    dest = str(tmp_path / 'app.zip')
+    fetch, fetches = counting()
+    files().sync(dest, fetch, identity=IDENTITY)
+    with open(dest, 'wb') as handle:
+        handle.write(b'X' * len(CONTENT))          # same size, other content
+    assert files().sync(dest, fetch, identity=IDENTITY)['outcome'] == 'written' and len(fetches) == 2
+
+
+def test_sync_keeps_the_file_but_gives_it_the_mode_asked_for(tmp_path):
+    dest = str(tmp_path / 'app.zip')
+    fetch, fetches = counting()
+    files(mode='0644').sync(dest, fetch, identity=IDENTITY)
+    kept = files(mode='0600').sync(dest, fetch, identity=IDENTITY)
+    assert kept['outcome'] == 'kept' and kept['changed'] is True and mode_of(dest) == 0o600 and len(fetches) == 1
+
+
+def test_sync_in_check_mode_fetches_and_writes_nothing(tmp_path):
+    dest = str(tmp_path / 'app.zip')
+    fetch, fetches = counting()
+    would = files(FakeModule(check_mode=True)).sync(dest, fetch, identity=IDENTITY)
+    assert would == {'path': dest, 'size': None, 'sha256': None, 'changed': True, 'outcome': 'would write'}
+    assert fetches == [] and os.listdir(str(tmp_path)) == []
+    files().sync(dest, fetch, identity=IDENTITY)
+    assert files(FakeModule(check_mode=True)).sync(dest, fetch, identity=IDENTITY)['outcome'] == 'kept'
+
+
+def test_sync_in_check_mode_compares_with_a_digest_instead_of_fetching(tmp_path):
+    dest = str(tmp_path / 'job.log')
+    fetch, fetches = counting(b'log\n')
+    check = files(FakeModule(check_mode=True))
+    assert check.sync(dest, fetch, digest=digest_of(b'log\n')) == {
+        'path': dest, 'size': 4, 'sha256': hashlib.sha256(b'log\n').hexdigest(), 'changed': True, 'outcome': 'would write'}
+    assert files().sync(dest, fetch, digest=digest_of(b'log\n'))['outcome'] == 'written'
+    assert check.sync(dest, fetch, digest=digest_of(b'log\n'))['outcome'] == 'kept'
+    assert check.sync(dest, fetch, digest=digest_of(b'log, longer\n'))['outcome'] == 'would write'
+    assert len(fetches) == 1
+    # Outside check mode a log is always fetched (a running job's log grows) and compared.
+    assert files().sync(dest, fetch, digest=digest_of(b'log\n'))['outcome'] == 'same' and len(fetches) == 2
+    assert sorted(os.listdir(str(tmp_path))) == ['job.log']
