@@ -111,6 +111,22 @@ def absolute(path, cwd=None):
     return full
 
 
+def file_in(directory, name, option, not_same=None):
+    """The path of the file ``name`` in ``directory`` (the directory ``option`` names), checked.
+
+    FileError when the name would leave the directory, names a directory, or is the file of
+    ``not_same`` (``(other option, its value)``).
+    """
+    target = os.path.join(directory, name)
+    if os.path.dirname(target) != directory or name_problem(name):
+        raise FileError('%s: the file name %s would place the file outside %s' % (option, shown(name), directory))
+    if os.path.isdir(target):
+        raise FileError('%s: %s is a directory; give the file to write' % (option, target))
+    if not_same and not_same[1] and target == absolute(not_same[1]):
+        raise FileError('%s and %s must be different files (both are %s)' % (option, not_same[0], target))
+    return target
+
+
 def record_name_for(dest):
     """The record beside ``dest``: ``<dir>/.<name>.cicd-gitlab``."""
     directory, name = os.path.split(os.path.abspath(dest))

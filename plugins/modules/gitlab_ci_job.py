@@ -1219,14 +1219,10 @@ class JobTask:
             name, warning = _files.server_file_name(filename) if filename is not None else (_files.FALLBACK_ARCHIVE_NAME, None)
             if warning:
                 self.module.warn('%s: %s' % (logic.describe_job(job), warning))
-        target = os.path.join(directory, name)
-        if os.path.dirname(target) != directory or _files.name_problem(name):
-            self.fail('artifacts_dest: the file name %s would place the file outside %s' % (_files.shown(name), directory))
-        if os.path.isdir(target):
-            self.fail('artifacts_dest: %s is a directory; give the file to write' % target)
-        if p['log_dest'] and target == _files.absolute(p['log_dest']):
-            self.fail('artifacts_dest and log_dest must be different files (both are %s)' % target)
-        return target
+        try:
+            return _files.file_in(directory, name, 'artifacts_dest', not_same=('log_dest', p['log_dest']))
+        except _files.FileError as err:
+            self.fail(str(err))
 
     def fetch_artifacts(self, job):
         self.require_artifacts(job, 'to download')
