@@ -238,7 +238,7 @@ options:
         file is written in it under the archive's name as GitLab gives it (C(artifacts_file.filename)),
         or the base name of O(artifact_path).
       - Artifacts that expired are still downloaded while GitLab serves them (until its clean-up removes
-        them, and for ever for the latest successful pipeline of a ref, whose artifacts are locked):
+        them, and for ever for the latest successful pipeline of a ref, whose artifacts are locked).
         GitLab then leaves C(artifacts_file) out of the job, and the module takes the archive's name and
         size from the job's C(artifacts) list. A single file (O(artifact_path)) of expired artifacts is
         served only while they are locked.
