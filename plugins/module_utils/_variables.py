@@ -465,18 +465,23 @@ class Plan:
     def changed(self):
         return bool(self.creates or self.updates or self.replacements or self.deletes)
 
+    def lists(self):
+        """The entry lists by kind (the keys are KINDS)."""
+        return {'creates': self.creates, 'updates': self.updates, 'replacements': self.replacements,
+                'deletes': self.deletes, 'unchanged': self.unchanged}
+
     def add(self, kind, entry):
-        getattr(self, kind).append(entry)
+        self.lists()[kind].append(entry)
 
     def move(self, ident, kind, entry):
         """Re-file the entry of ``ident`` (after a race was resolved) under ``kind``."""
-        for name in self.KINDS:
-            setattr(self, name, [item for item in getattr(self, name) if item['id'] != ident])
+        for entries in self.lists().values():
+            entries[:] = [item for item in entries if item['id'] != ident]
         self.add(kind, entry)
 
     def sort(self):
-        for name in self.KINDS:
-            getattr(self, name).sort(key=lambda entry: sort_key(entry['id']))
+        for entries in self.lists().values():
+            entries.sort(key=lambda entry: sort_key(entry['id']))
         return self
 
 
