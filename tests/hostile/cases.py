@@ -12,7 +12,7 @@ import os
 import re
 import uuid
 
-from tests.conftest import ROOT_TOKEN
+from tests.conftest import DEV_TOKEN, ROOT_TOKEN
 from tests.hostile.runner import NO_LOG_MARKERS, OMIT, Case
 
 VARIABLE = 'cicd.gitlab.gitlab_ci_variable'
@@ -200,7 +200,7 @@ def credential_cases(ctx):
              conn(ctx, api_token=OMIT, project='acme/app', key='HOSTILE_B', value='v-hostile-2'), env={'GITLAB_TOKEN': 'glpat-root 000000000000'},
              check_mode=True, needles=['api_token'], no_requests=True, secrets=['glpat-root 000000000000']),
         Case('cred-09', 'credentials', 'GITLAB_TOKEN with a leading tab and a trailing newline', TRIGGER,
-             conn(ctx, api_token=OMIT, project='acme/app', description='maint-trigger'), env={'GITLAB_TOKEN': '\t' + ROOT_TOKEN + '\n'},
+             conn(ctx, api_token=OMIT, project='acme/app', description='maint-trigger'), env={'GITLAB_TOKEN': '\t' + DEV_TOKEN + '\n'},
              check_mode=True, expect='ok'),
         Case('cred-10', 'credentials', 'api_token with a non-ASCII character inside is refused unsent', JOB,
              conn(ctx, api_token='glpat-root-0000\u00e90000000', **job), needles=['api_token'], no_requests=True, secrets=['glpat-root-0000\u00e90000000']),

@@ -227,6 +227,9 @@ def run_playbook(workdir, play, extra, env, verbose=3):
         'ANSIBLE_NOCOLOR': '1',
         'ANSIBLE_FORCE_COLOR': '0',
         'ANSIBLE_RETRY_FILES_ENABLED': '0',
+        # ansible-core 2.21 leaves the module's arguments out of results unless asked; the secret
+        # scans look at them (ignored by older versions, which always put them in).
+        'ANSIBLE_INJECT_INVOCATION': '1',
         'ANSIBLE_LOCALHOST_WARNING': '0',
         'ANSIBLE_INVENTORY_UNPARSED_WARNING': '0',
         'ANSIBLE_LOCAL_TEMP': os.path.join(workdir, 'tmp'),

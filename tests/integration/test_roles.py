@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests.conftest import COLLECTIONS_PATH, ROOT
+from tests.conftest import COLLECTIONS_PATH, DEV_TOKEN, ROOT
 
 CI_SETTINGS = 'roles/ci_settings.yml'
 PIPELINE = 'roles/pipeline.yml'
@@ -123,12 +123,13 @@ def test_ci_settings_declares_variables_and_triggers_and_a_second_run_changes_no
 
 @pytest.mark.fake_only
 def test_ci_settings_hands_back_only_the_tokens_it_can_see_in_full(gitlab, tmp_path):
-    # acme/app's maint-trigger belongs to maint: the root token sees only its first characters
-    projects = [{'project': 'acme/app', 'triggers': [{'description': 'maint-trigger'}, {'description': 'root-trigger'}]}]
-    run = settings(gitlab, tmp_path, projects)
+    # acme/app's maint-trigger belongs to maint: dev (a Maintainer of acme/app, not an administrator,
+    # who would see every token: app/policies/ci/trigger_policy.rb) sees only its first characters
+    projects = [{'project': 'acme/app', 'triggers': [{'description': 'maint-trigger'}, {'description': 'dev-trigger'}]}]
+    run = settings(gitlab, tmp_path, projects, env={'GITLAB_TOKEN': DEV_TOKEN})
     run.assert_ok()
     tokens = read_tokens(tmp_path)
-    assert list(tokens) == ['acme/app'] and list(tokens['acme/app']) == ['root-trigger']
+    assert list(tokens) == ['acme/app'] and list(tokens['acme/app']) == ['dev-trigger']
 
 
 @pytest.mark.fake_only

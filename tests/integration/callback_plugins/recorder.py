@@ -37,7 +37,9 @@ class CallbackModule(CallbackBase):
         if not path:
             return
         entry = {
-            'task': result.task_name or result._task.get_name(),
+            # The task's own name: ansible-core 2.20+ gives result.task_name with the role's name in
+            # front ("cicd.gitlab.pipeline : Run the pipeline"), older versions without it.
+            'task': result._task.name or result.task_name or result._task.get_name(),
             'action': result._task.action,
             'status': status,
             'result': self._clean(result._result),
