@@ -298,7 +298,7 @@ def plan(triggers, wanted) -> Plan:
             return Plan('none', project)  # already absent
         if trigger_id is not None and description is not None and current.get('description') != description:
             raise InputError(["trigger %s has the description '%s', not '%s'; leave out description to delete "
-                                     "it by trigger_id alone" % (trigger_id, current.get('description'), description)])
+                              "it by trigger_id alone" % (trigger_id, current.get('description'), description)])
         return Plan('delete', project, current)
     if current is None:
         if trigger_id is not None:

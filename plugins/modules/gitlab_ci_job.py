@@ -1296,6 +1296,7 @@ class JobTask:
         self.note_file(info, 'write', 'the log of %s' % logic.describe_job(job))
         return info
 
+
 def run(module):
     """Validate every option before the first request, then carry out the task."""
     problems = logic.validate_params(module.params)
