@@ -181,9 +181,8 @@ def current_umask():
 
 def new_file_mode(umask=None):
     """The mode Ansible gives a file it creates: 0666 without the umask."""
-    if umask is None:
-        umask = current_umask()
-    return 0o666 & ~umask
+    mask = current_umask() if umask is None else int(umask)
+    return 0o666 & ~mask
 
 
 def parse_mode(mode, base):
