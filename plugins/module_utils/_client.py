@@ -912,25 +912,37 @@ class GitLabClient:
         """DELETE; GitLab answers 204 with no body."""
         self.request('DELETE', path, params=params).close()
 
-    def paginate(self, path, params=None):
-        """Yield every item of a paginated list, 100 per page.
+    def paginate(self, path, params=None, limit=None):
+        """Yield every item of a paginated list, 100 per page; with ``limit``, at most that many.
 
-        Follows ``Link: rel="next"`` and else ``X-Next-Page``; needs neither ``X-Total`` nor
-        ``rel="last"``, which GitLab omits on some lists (project jobs, more than 10,000 rows).
-        A page that is not a JSON array (an empty body, an object, null, HTML) is GitLabAnswerError,
-        never an empty list.
+        With ``limit``, pages hold ``min(100, limit)`` items and no page is read once ``limit`` items
+        were yielded: a bounded list of n items costs ``ceil(n/100)`` requests however long the list
+        is on the server. Follows ``Link: rel="next"`` and else ``X-Next-Page``; needs neither
+        ``X-Total`` nor ``rel="last"``, which GitLab omits on some lists (project jobs, more than
+        10,000 rows). A page that is not a JSON array (an empty body, an object, null, HTML) is
+        GitLabAnswerError, never an empty list.
         """
         query = dict(params or {})
+        if limit is not None:
+            limit = int(limit)
+            if limit <= 0:
+                return
+            query.setdefault('per_page', min(100, limit))
         query.setdefault('per_page', 100)
         url = self.url(path)
         seen = set()
+        count = 0
         while url:
             page = {}
             shown = self._display(url)
             items = self._retrying('GET', shown, lambda: self._json_once('GET', url, shown, query, None, keep=page))
             if not isinstance(items, list):
                 raise self._answer_error('GET', url, 'a JSON array', items)
-            yield from items
+            for item in items:
+                yield item
+                count += 1
+                if limit is not None and count >= limit:
+                    return
             url, query = self._next_page(page['response'], query)
             if url is not None:
                 marker = (url, tuple(sorted((query or {}).items())))
@@ -1170,14 +1182,7 @@ class GitLabClient:
 
         One request when ``limit`` is at most 100 (the default order is by id, newest first).
         """
-        query = dict(params or {})
-        query.setdefault('per_page', max(1, min(100, int(limit))))
-        found = []
-        for item in self.paginate(project_path(project) + '/pipelines', params=query):
-            found.append(item)
-            if len(found) >= limit:
-                break
-        return found
+        return list(self.paginate(project_path(project) + '/pipelines', params=params, limit=max(1, int(limit))))
 
     def get_project(self, project):
         """One project (its ``path_with_namespace`` names it; ``GET /projects/:id``)."""

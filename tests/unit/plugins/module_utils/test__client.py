@@ -188,6 +188,21 @@ def test_pagination_over_three_pages(fake):
     assert all(e['method'] == 'GET' for e in gets)
 
 
+@pytest.mark.parametrize('limit, pages, per_page', [(1, 1, '1'), (100, 1, '100'), (101, 2, '100'), (250, 3, '100'),
+                                                    (1000, 3, '100'), (0, 0, None)])
+def test_pagination_with_a_limit_reads_no_page_it_does_not_need(fake, limit, pages, per_page):
+    client = make_client(fake)
+    for index in range(250):
+        client.create_variable('project', 'acme/app', {'key': 'VAR_%03d' % index, 'value': 'v'})
+    clear_journal(fake)
+    keys = [v['key'] for v in client.paginate('projects/acme%2Fapp/variables', limit=limit)]
+    assert keys == ['VAR_%03d' % i for i in range(min(limit, 250))]
+    gets = journal(fake)
+    assert len(gets) == pages
+    if per_page:
+        assert gets[0]['query'].get('per_page') in (per_page, [per_page])
+
+
 @pytest.mark.parametrize('retry_after, expected', [('3', 3.0), (None, 1.0)])
 def test_429_is_retried_for_get_honouring_retry_after(fake, retry_after, expected):
     rule = {'method': 'GET', 'path': '/variables$', 'status': 429, 'count': 1}
