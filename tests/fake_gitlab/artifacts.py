@@ -50,7 +50,7 @@ from . import ci, errors
 from .access import authorize, project_role, user_project
 from .jobs import find_build, render
 from .params import Param, declared
-from .pipelines import can_read_builds
+from .pipelines import DANGLING_SOURCES, can_read_builds
 from .request import Response
 from .router import AUTH_OPTIONAL
 from .state import DEVELOPER, MAINTAINER
@@ -97,14 +97,28 @@ def latest_successful_build(call, project, ref, name, now):
     """``latest_successful_build_for_ref!`` (app/models/project.rb): the newest SUCCESS pipeline of
     ``ref``, then its latest job ``name`` with a stored archive, expired or not
     (``build_with_artifacts_in_self_and_project_descendants``: ``with_downloadable_artifacts``);
-    else 404 ``404 Not found``."""
-    pipelines = [p for p in ci.store(call.state).project_pipelines(project) if p.ref == ref and p.status(now) == 'success']
+    else 404 ``404 Not found``.  The newest pipeline comes from ``ci_pipelines`` (no child pipelines);
+    its job is looked for in it and its child pipelines, ``ordered_by_pipeline`` (pipeline id ascending,
+    so the parent's own job wins)."""
+    store = ci.store(call.state)
+    pipelines = [p for p in store.project_pipelines(project)
+                 if p.ref == ref and p.source not in DANGLING_SOURCES and p.status(now) == 'success']
     if pipelines:
         newest = max(pipelines, key=lambda pipeline: (pipeline.created_at, pipeline.id))
-        for job in newest.latest_jobs():
-            if job.name == name and job.archive(now) is not None:
-                return job
+        for pipeline in sorted(project_descendants(store, newest), key=lambda item: item.id):
+            for job in pipeline.latest_jobs():
+                if job.name == name and job.archive(now) is not None:
+                    return job
     raise errors.record_not_found()
+
+
+def project_descendants(store, root):
+    """``self_and_project_descendants``: the pipeline and its child pipelines, at any depth."""
+    found = [root]
+    for pipeline in store.pipelines.values():
+        if pipeline.source == 'parent_pipeline' and pipeline.upstream is not None and pipeline.upstream.pipeline in found:
+            found.append(pipeline)
+    return found
 
 
 def valid_path(path):

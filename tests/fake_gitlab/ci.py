@@ -18,6 +18,22 @@ A project's seeded ``ci:`` list is its ``.gitlab-ci.yml``; every pipeline instan
         artifacts:                   # archive entries (archive.py): {path, content} or {path, size}
           - {path: dist/app.bin, size: 1048576}
         artifacts_expire_in: 3600    # seconds after the job finished; null = never; default 30 days
+      - name: deploy-child           # a trigger job (a bridge, see ``Bridge``): a child pipeline ...
+        stage: deploy
+        when: on_success             # when and allow_failure as for any job; no duration, log or artifacts
+        trigger:
+          include:                   # the child pipeline's own ci list (same project and ref, source parent_pipeline)
+            - {name: child-test}
+          strategy: depend           # optional; depend = wait for the downstream pipeline and take its status
+      - name: downstream             # ... or a multi-project pipeline (source pipeline) of another project,
+        trigger:                     #     which runs that project's own ``ci:``
+          project: group/other       # a full path; ``trigger: group/other`` is the short form
+          branch: main               # default: that project's default branch
+          strategy: depend
+
+Trigger jobs are ``Pipeline.bridges`` (``CiStore.bridges``), never ``jobs``: the job APIs do not show
+them, ``GET .../pipelines/:pipeline_id/bridges`` (jobs.py) does; they take ids from the builds'
+sequence, count in the pipeline's status and stage processing, and have no job token.
 
 Other seed keys of the CI work: top level ``time_scale`` (default 1; multiplies every duration and
 delay of new pipelines) and ``artifacts_redirect`` (artifacts.py), both also settable through
@@ -182,6 +198,46 @@ class JobSpec:
         self.expire_in = data.get('artifacts_expire_in', DEFAULT_EXPIRE_IN)
         if self.expire_in is not None and (isinstance(self.expire_in, bool) or not isinstance(self.expire_in, (int, float))):
             raise SeedError('%s: artifacts_expire_in must be seconds or null' % where)
+        self.trigger = TriggerSpec(data['trigger'], where) if data.get('trigger') is not None else None
+
+
+class TriggerSpec:
+    """The ``trigger:`` of a trigger job (a bridge): a child pipeline (``include``) or another project's.
+
+    ``include`` is the child pipeline's own ``ci:`` list here (GitLab's is a list of files holding
+    it); ``project`` is a full path, ``branch`` the downstream ref (default: that project's default
+    branch, ``Ci::Bridge#cross_project_params``); ``strategy: depend`` makes the bridge wait for and
+    mirror the downstream pipeline.  A bare string is ``{project: <string>}``, as in ``.gitlab-ci.yml``.
+    """
+
+    def __init__(self, data, where):
+        where = '%s: trigger' % where
+        if isinstance(data, str):
+            data = {'project': data}
+        if not isinstance(data, dict):
+            raise SeedError('%s must be a mapping or a project path' % where)
+        self.strategy = data.get('strategy')
+        if self.strategy not in (None, 'depend'):
+            raise SeedError('%s: strategy must be depend' % where)
+        self.project = data.get('project')
+        self.branch = data.get('branch')
+        include = data.get('include')
+        if (include is None) == (self.project is None):
+            raise SeedError('%s needs exactly one of include (a child pipeline) and project' % where)
+        if self.project is not None and (not isinstance(self.project, str) or not self.project):
+            raise SeedError('%s: project must be a full path' % where)
+        if self.branch is not None and (not isinstance(self.branch, str) or not self.branch):
+            raise SeedError('%s: branch must be a ref name' % where)
+        self.include = None
+        if include is not None:
+            if not isinstance(include, list) or not include:
+                raise SeedError('%s: include must be a non-empty ci list (the child pipeline)' % where)
+            self.include = [JobSpec(item, where + ': include') for item in include]
+
+    @property
+    def dependent(self):
+        """``Ci::Bridge#dependent?``."""
+        return self.strategy == 'depend'
 
 
 def job_specs(project):
@@ -229,7 +285,8 @@ class CiStore:
     def __init__(self, state):
         self.state = state
         self.pipelines = {}      # id -> Pipeline, in creation order
-        self.jobs = {}           # id -> Job, in creation order
+        self.jobs = {}           # id -> Job (builds only), in creation order
+        self.bridges = {}        # id -> Bridge (trigger jobs; same id sequence as builds), in creation order
         self._iids = {}          # project id -> last pipeline iid
 
     def now(self):
@@ -244,9 +301,14 @@ class CiStore:
     def snapshot(self):
         """Settle every pipeline at one instant and return it, so an answer is self-consistent."""
         now = self.now()
-        for pipeline in self.pipelines.values():
-            pipeline.settle(now)
-        return now
+        done = set()
+        while True:    # settling can trigger downstream pipelines, which are settled in turn
+            waiting = [pipeline for pipeline in list(self.pipelines.values()) if pipeline.id not in done]
+            if not waiting:
+                return now
+            for pipeline in waiting:
+                pipeline.settle(now)
+                done.add(pipeline.id)
 
     def next_iid(self, project):
         """The next per-project pipeline ``iid``."""
@@ -266,6 +328,8 @@ class CiStore:
         for job in pipeline.jobs:
             self.jobs.pop(job.id, None)
             self.state.job_tokens.pop(job.token, None)
+        for bridge in pipeline.bridges:
+            self.bridges.pop(bridge.id, None)
         self.pipelines.pop(pipeline.id, None)
 
 
@@ -280,7 +344,8 @@ def store(state):
 class Pipeline:
     """One pipeline: its jobs (retried ones included) and the stage-processing cursor."""
 
-    def __init__(self, ci, project, ref, source, user, variables, specs, now, trigger=None, inputs=None, failure=None):
+    def __init__(self, ci, project, ref, source, user, variables, specs, now, trigger=None, inputs=None, failure=None,
+                 upstream=None):
         state = ci.state
         self.ci = ci
         self.id = state.next_id('pipeline')
@@ -303,17 +368,47 @@ class Pipeline:
         self.scale = ci.scale
         self.created_at = now
         self.process_at = now + PROCESS_SECONDS * self.scale
+        self.upstream = upstream   # the Bridge that triggered this pipeline (source pipeline / parent_pipeline)
         self.stages = []
         for spec in specs:
             if spec.stage not in self.stages:
                 self.stages.append(spec.stage)
-        self.jobs = [Job(self, spec, self.stages.index(spec.stage), user, now) for spec in specs]
+        self.jobs = []             # builds, retried ones included
+        self.bridges = []          # trigger jobs, retried ones included
+        for spec in specs:
+            processable(self, spec, self.stages.index(spec.stage), user, now)
         self.processed = 0         # stages before this index have been processed
         ci.pipelines[self.id] = self
 
     def latest_jobs(self):
-        """The jobs that were not retried."""
+        """The builds that were not retried (what the job APIs list)."""
         return [job for job in self.jobs if not job.retried]
+
+    def latest_bridges(self):
+        """The trigger jobs that were not retried."""
+        return [bridge for bridge in self.bridges if not bridge.retried]
+
+    def processables(self):
+        """Builds and bridges, in creation (id) order: what statuses and stage processing count."""
+        return sorted(self.jobs + self.bridges, key=lambda job: job.id)
+
+    def latest_processables(self):
+        """The builds and bridges that were not retried."""
+        return [job for job in self.processables() if not job.retried]
+
+    def ancestors(self):
+        """``self_and_project_ancestors``: this pipeline and its parents (child pipelines only)."""
+        chain = [self]
+        while chain[-1].source == 'parent_pipeline' and chain[-1].upstream is not None:
+            chain.append(chain[-1].upstream.pipeline)
+        return chain
+
+    def upstreams(self):
+        """``self_and_upstreams``: this pipeline and every pipeline above it, across projects."""
+        chain = [self]
+        while chain[-1].upstream is not None:
+            chain.append(chain[-1].upstream.pipeline)
+        return chain
 
     def settle(self, now):
         """Process every stage whose turn came by ``now``, at the moment it came."""
@@ -321,12 +416,12 @@ class Pipeline:
             return
         while self.processed < len(self.stages):
             index = self.processed
-            earlier = [job for job in self.latest_jobs() if job.stage_index < index]
+            earlier = [job for job in self.latest_processables() if job.stage_index < index]
             before = composite([(job.status(now), job.allow_failure) for job in earlier]) or 'success'
             if before not in COMPLETED:
                 return
             moment = max([self.process_at] + [job.finished_at(now) for job in earlier if job.finished_at(now) is not None])
-            for job in self.latest_jobs():
+            for job in self.latest_processables():
                 if job.stage_index == index and job.base == 'created':
                     job.process(before, moment)
             self.processed += 1
@@ -335,7 +430,7 @@ class Pipeline:
         """The composite status of the latest jobs (lib/gitlab/ci/status/composite.rb)."""
         if self.failure:
             return 'failed'
-        return composite([(job.status(now), job.allow_failure) for job in self.latest_jobs()]) or 'created'
+        return composite([(job.status(now), job.allow_failure) for job in self.latest_processables()]) or 'created'
 
     def artifacts_locked(self, now):
         """``Ci::Pipeline#artifacts_locked?``: locked on creation (``created_locked``), unlocked once a newer
@@ -351,7 +446,7 @@ class Pipeline:
 
     def started_at(self, now):
         """When the first job started, or None."""
-        times = [job.started_at(now) for job in self.latest_jobs() if job.started_at(now) is not None]
+        times = [job.started_at(now) for job in self.latest_processables() if job.started_at(now) is not None]
         return min(times) if times else None
 
     def finished_at(self, now):
@@ -360,17 +455,18 @@ class Pipeline:
             return self.created_at
         if self.status(now) not in COMPLETED:
             return None
-        times = [job.finished_at(now) for job in self.latest_jobs() if job.finished_at(now) is not None]
+        times = [job.finished_at(now) for job in self.latest_processables() if job.finished_at(now) is not None]
         return max(times) if times else None
 
     def updated_at(self, now):
         """The latest change at or before ``now``."""
-        times = [self.created_at] + [moment for job in self.jobs for moment in job.event_times(now)]
+        times = [self.created_at] + [moment for job in self.processables() for moment in job.event_times(now)]
         return max(times)
 
     def cancel(self, now):
-        """``Ci::CancelPipelineService``: cancel every cancelable latest job."""
-        for job in self.latest_jobs():
+        """``Ci::CancelPipelineService``: cancel every cancelable latest job (bridges too; the
+        downstream pipelines are left running here [INFERRED: GitLab also cancels child pipelines])."""
+        for job in self.latest_processables():
             job.cancel(now)
 
     def retry_job(self, job, user, now, variables=None, enqueue=True):
@@ -379,12 +475,11 @@ class Pipeline:
         The job API retries with ``enqueue_if_actionable`` (even a manual job is enqueued at once);
         a pipeline retry clones without it (``enqueue=False``) and lets stage processing decide.
         """
-        new = Job(self, job.spec, job.stage_index, user, now)
+        new = processable(self, job.spec, job.stage_index, user, now)
         new.variables = list(variables) if variables else list(job.variables)
         job.retried = True
-        self.jobs.append(new)
         # ResetSkippedJobsService: skipped jobs of later stages are processed again.
-        for other in self.latest_jobs():
+        for other in self.latest_processables():
             if other.stage_index > job.stage_index and other.status(now) == 'skipped':
                 other.reset()
         if enqueue:
@@ -426,9 +521,14 @@ class Job:
         self.artifacts_deleted = False
         self.artifacts_destroyed = False     # removed by the expiry clean-up (control.py)
         self.kept = False
+        self.register()
+
+    def register(self):
+        """Join the pipeline's and the store's builds; a build gets a job token."""
         self.token = JOB_TOKEN_PREFIX + secrets.token_hex(20)
-        ci.jobs[self.id] = self
-        ci.state.job_tokens[self.token] = self
+        self.pipeline.jobs.append(self)
+        self.ci.jobs[self.id] = self
+        self.ci.state.job_tokens[self.token] = self
 
     # -- events -------------------------------------------------------------------------------
 
@@ -592,6 +692,162 @@ class Job:
     def playable(self, now):
         """``Ci::Build#playable?``: a manual job that is ``manual`` or retryable."""
         return self.when == 'manual' and not self.retried and (self.status(now) in ('manual', 'scheduled') or self.retryable(now))
+
+
+def processable(pipeline, spec, stage_index, user, now):
+    """A new build, or a Bridge when the spec has ``trigger:``; it joins its pipeline."""
+    kind = Bridge if spec.trigger is not None else Job
+    return kind(pipeline, spec, stage_index, user, now)
+
+
+# Ci::CreateDownstreamPipelineService::MAX_NESTED_CHILDREN
+MAX_NESTED_CHILDREN = 2
+# Ci::Bridge#inherit_dependent_status_from_downstream!: the downstream statuses a ``depend`` bridge takes
+# over; any other downstream status leaves the bridge running.
+DEPENDENT_STATUS = {'success': 'success', 'canceled': 'canceled', 'failed': 'failed', 'skipped': 'failed'}
+# CommitStatus failure_reason enum: ``unknown_failure`` is the nil value (app/models/concerns/enums/ci/commit_status.rb).
+UNKNOWN_FAILURE = 'unknown_failure'
+
+
+class Bridge(Job):
+    """A trigger job (``Ci::Bridge``, app/models/ci/bridge.rb): no runner, no log, no artifacts, no token.
+
+    When its stage is processed it turns pending and ``Ci::CreateDownstreamPipelineService``
+    (app/services/ci/create_downstream_pipeline_service.rb) runs at that moment, checking in its order:
+    the downstream project exists and the user can read it (else failed,
+    ``downstream_bridge_project_not_found``); a multi-project trigger does not name the bridge's own
+    project (``invalid_bridge_trigger``); a child is at most MAX_NESTED_CHILDREN levels deep
+    (``reached_max_descendant_pipelines_depth``); the user may update pipelines of this project and
+    create pipelines in the downstream one, Developer+ here (``insufficient_bridge_permissions``;
+    protected branches are not modelled); no pipeline loop (``pipeline_loop_detected``).  Then the
+    downstream pipeline is created (child: same project and ref, source ``parent_pipeline``;
+    multi-project: ``branch`` or the default branch, source ``pipeline``), without variables (the fake
+    has no YAML variables and pipeline variables are not forwarded by default).  An unknown ref or a
+    project without ``ci:`` fails the bridge with ``downstream_pipeline_creation_failed`` (a missing
+    config is persisted as a failed downstream pipeline, linked to the bridge [INFERRED]).
+
+    Without ``strategy`` the bridge is success once the downstream pipeline is created; with
+    ``depend`` it is running until the downstream pipeline completes and then takes its status
+    (DEPENDENT_STATUS; failed with ``failure_reason`` ``unknown_failure``).
+    """
+
+    def __init__(self, pipeline, spec, stage_index, user, now):
+        self.downstream = None        # the Pipeline this bridge created
+        self.failure_reason = None    # set when the bridge was dropped
+        super().__init__(pipeline, spec, stage_index, user, now)
+
+    def register(self):
+        """Join the pipeline's and the store's bridges (no job token: nothing runs it)."""
+        self.token = None
+        self.pipeline.bridges.append(self)
+        self.ci.bridges[self.id] = self
+
+    # -- events -------------------------------------------------------------------------------
+
+    def enqueue(self, moment):
+        """Pending at ``moment``; the downstream pipeline is triggered at once."""
+        super().enqueue(moment)
+        self.downstream, self.failure_reason = None, None
+        self.trigger_downstream(moment)
+
+    def drop(self, reason):
+        """``drop!(reason)``: failed with ``failure_reason``."""
+        self.failure_reason = reason
+
+    def trigger_downstream(self, moment):
+        """``Ci::CreateDownstreamPipelineService#execute`` (see the class docstring)."""
+        from .pipelines import MISSING_CONFIG, can_create     # pipelines.py imports this module
+        state = self.ci.state
+        trigger = self.spec.trigger
+        upstream = self.pipeline
+        if trigger.include is not None:
+            project, ref, source, specs = upstream.project, upstream.ref, 'parent_pipeline', trigger.include
+        else:
+            project, moved = state.find_project(trigger.project) if '/' in trigger.project else (None, False)
+            if project is None or moved or not state.can_read_project(self.user, project):
+                return self.drop('downstream_bridge_project_not_found')
+            if project is upstream.project:
+                return self.drop('invalid_bridge_trigger')
+            ref, source, specs = trigger.branch or project.default_branch, 'pipeline', None
+        if trigger.include is not None and len(upstream.ancestors()) > MAX_NESTED_CHILDREN:
+            return self.drop('reached_max_descendant_pipelines_depth')
+        if not (can_create(state, self.user, upstream.project) and can_create(state, self.user, project)):
+            return self.drop('insufficient_bridge_permissions')
+        if trigger.include is None and self._loops():
+            return self.drop('pipeline_loop_detected')
+        if not ref or not ref_exists(project, ref):
+            return self.drop('downstream_pipeline_creation_failed')
+        if specs is None:
+            specs = job_specs(project)
+        if not specs:
+            self.downstream = Pipeline(self.ci, project, ref, source, self.user, [], [], moment, failure=MISSING_CONFIG,
+                                       upstream=self)
+            return self.drop('downstream_pipeline_creation_failed')
+        self.downstream = Pipeline(self.ci, project, ref, source, self.user, [], specs, moment, upstream=self)
+        return None
+
+    def _loops(self):
+        """``has_cyclic_dependency?``: a (project, ref, source) more than twice among the non-child upstreams."""
+        seen = [(p.project.id, p.ref, p.source) for p in self.pipeline.upstreams() if p.source != 'parent_pipeline']
+        return any(seen.count(item) > 2 for item in seen)
+
+    # -- derived state ------------------------------------------------------------------------
+
+    def status(self, now):
+        """created/manual/skipped/canceled as any job; once triggered: failed when dropped, success without
+        a strategy, else running until the downstream pipeline completes, then its DEPENDENT_STATUS."""
+        if self.base != 'queued':
+            return self.base
+        if self.failure_reason is not None:
+            return 'failed'
+        if not self.spec.trigger.dependent:
+            return 'success'
+        self.downstream.settle(now)
+        return DEPENDENT_STATUS.get(self.downstream.status(now), 'running')
+
+    def failure_reason_at(self, now):
+        """The ``failure_reason`` of a failed bridge (None otherwise)."""
+        if self.status(now) != 'failed':
+            return None
+        return self.failure_reason or UNKNOWN_FAILURE
+
+    def started_at(self, now):
+        """When the downstream pipeline was created (``bridge.run``); None when dropped before."""
+        if self.queued_at is None or self.failure_reason is not None or self.queued_at > now:
+            return None
+        return self.queued_at
+
+    def finished_at(self, now):
+        """Dropped or without strategy: the trigger moment; ``depend``: when the downstream pipeline completed."""
+        if self.base == 'canceled':
+            return self.canceled_at
+        if self.base != 'queued':
+            return None
+        if self.failure_reason is not None or not self.spec.trigger.dependent:
+            return self.queued_at
+        if self.status(now) not in COMPLETED:
+            return None
+        downstream = self.downstream
+        return max(self.queued_at, downstream.finished_at(now) or downstream.updated_at(now))
+
+    @property
+    def running(self):
+        """A bridge has no job token."""
+        return False
+
+    def log_length(self, now):
+        """No log."""
+        return 0
+
+    def archive(self, now):
+        """No artifacts (``Ci::Bridge#job_artifacts`` is none)."""
+        return None
+
+    def retryable(self, now):
+        """``Ci::Bridge#retryable?``: not after a loop or the depth limit."""
+        if self.failure_reason in ('pipeline_loop_detected', 'reached_max_descendant_pipelines_depth'):
+            return False
+        return super().retryable(now)
 
 
 def payload_json(params):

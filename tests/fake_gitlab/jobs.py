@@ -7,7 +7,9 @@ Routes (lib/api/ci/jobs.rb, lib/api/ci/pipelines.rb); all need a signed-in user
 GET     /projects/:id/jobs                              Reporter+; ``id DESC``; no counts; keyset    200
 GET     /projects/:id/pipelines/:pipeline_id/jobs       Reporter+; latest tries unless                200
                                                         ``include_retried``; counted
-GET     /projects/:id/jobs/:job_id                      Reporter+                                    200
+GET     /projects/:id/pipelines/:pipeline_id/bridges    Reporter+ (before the pipeline lookup);       200
+                                                        trigger jobs, ``Entities::Ci::Bridge``; counted
+GET     /projects/:id/jobs/:job_id                      Reporter+; a bridge's id is 404               200
 GET     /projects/:id/jobs/:job_id/trace                Reporter+; ``text/plain``, ``infile``        200
 POST    /projects/:id/jobs/:job_id/cancel               Developer+; a finished job is returned as is 201
 POST    /projects/:id/jobs/:job_id/retry                Developer+; 403 ``Job is not retryable``      201 (the new job)
@@ -52,6 +54,7 @@ def register(router):
     """Add the job routes."""
     router.add('GET', BASE + '/jobs', list_jobs)
     router.add('GET', BASE + '/pipelines/:pipeline_id/jobs', list_pipeline_jobs, auth=AUTH_OPTIONAL)
+    router.add('GET', BASE + '/pipelines/:pipeline_id/bridges', list_pipeline_bridges, auth=AUTH_OPTIONAL)
     router.add('GET', BASE + '/jobs/:job_id', show_job)
     router.add('GET', BASE + '/jobs/:job_id/trace', job_trace)
     router.add('POST', BASE + '/jobs/:job_id/cancel', cancel_job)
@@ -108,11 +111,8 @@ def _seconds(value):
     return None if value is None else round(value, 3)
 
 
-def render(job, now, base_url):
-    """``Entities::Ci::Job`` (lib/api/entities/ci/job.rb): ``failure_reason`` only when failed,
-    ``artifacts_file`` only when ``job.artifacts?`` (stored and not expired, app/models/ci/build.rb),
-    so it leaves the JSON at expiry even while the archive still downloads; ``artifacts`` (the
-    job's ``job_artifacts``) keeps listing the archive until it is destroyed."""
+def render_basic_job(job, now, base_url):
+    """``Entities::Ci::JobBasic`` (lib/api/entities/ci/job_basic.rb): ``failure_reason`` only when failed."""
     pipeline = job.pipeline
     status = job.status(now)
     data = {
@@ -135,9 +135,27 @@ def render(job, now, base_url):
         'pipeline': render_basic(pipeline, now, base_url),
     }
     if status == 'failed':
-        data['failure_reason'] = 'script_failure'
+        data['failure_reason'] = job.failure_reason_at(now) if isinstance(job, ci.Bridge) else 'script_failure'
     data['web_url'] = '%s/%s/-/jobs/%d' % (base_url, pipeline.project.full_path, job.id)
     data['project'] = {'ci_job_token_scope_enabled': False}
+    return data
+
+
+def render_bridge(bridge, now, base_url):
+    """``Entities::Ci::Bridge`` (lib/api/entities/ci/bridge.rb): JobBasic plus ``downstream_pipeline``
+    (``Entities::Ci::PipelineBasic``, null until the bridge created one)."""
+    data = render_basic_job(bridge, now, base_url)
+    downstream = bridge.downstream
+    data['downstream_pipeline'] = render_basic(downstream, now, base_url) if downstream is not None else None
+    return data
+
+
+def render(job, now, base_url):
+    """``Entities::Ci::Job`` (lib/api/entities/ci/job.rb): ``failure_reason`` only when failed,
+    ``artifacts_file`` only when ``job.artifacts?`` (stored and not expired, app/models/ci/build.rb),
+    so it leaves the JSON at expiry even while the archive still downloads; ``artifacts`` (the
+    job's ``job_artifacts``) keeps listing the archive until it is destroyed."""
+    data = render_basic_job(job, now, base_url)
     if job.has_artifacts(now):
         data['artifacts_file'] = {'filename': ci.ARCHIVE_FILENAME, 'size': job.archive(now).size}
     data.update({
@@ -252,6 +270,28 @@ def list_pipeline_jobs(call):
     if scope:
         jobs = [job for job in jobs if job.status(now) in scope]
     return paginate(call, jobs, lambda job: render(job, now, call.external_url))
+
+
+def list_pipeline_bridges(call):
+    """``GET /projects/:id/pipelines/:pipeline_id/bridges``: the pipeline's trigger jobs, ``id DESC``, counted.
+
+    lib/api/ci/pipelines.rb: ``authorize!(:read_build, user_project)`` before the pipeline lookup;
+    ``Ci::JobsFinder`` with ``type: Ci::Bridge`` gives the latest tries unless ``params[:include_retried]``,
+    which this route does not declare, so any value given (even ``false``, a non-empty String in
+    Ruby) includes the retried ones.
+    """
+    args = declared(call.params, [Param('pipeline_id', 'integer', required=True)])
+    scope = scoped(call.params, scope_param(False))
+    declared(call.params, PAGINATION_PARAMS)
+    project = user_project(call)
+    authorize(can_read_builds(call, project))
+    pipeline = find_pipeline(call, project, args['pipeline_id'])
+    now = ci.store(call.state).snapshot()
+    bridges = pipeline.bridges if call.params.get('include_retried') is not None else pipeline.latest_bridges()
+    bridges = sorted(bridges, key=lambda bridge: bridge.id, reverse=True)
+    if scope:
+        bridges = [bridge for bridge in bridges if bridge.status(now) in scope]
+    return paginate(call, bridges, lambda bridge: render_bridge(bridge, now, call.external_url))
 
 
 # -- one job -------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ POST    /projects/:id/trigger/pipeline                       the ``token`` param
 POST    /projects/:id/ref/:ref/trigger/pipeline              same; the URL ref wins           201
 POST    /projects/:id/pipeline                               Developer+ (``create_pipeline``) 201
 GET     /projects/:id/pipelines                              ``read_pipeline`` + ``read_build`` 200, counted
+GET     /projects/:id/pipelines/latest                       ``read_pipeline``; none -> 403   200
 GET     /projects/:id/pipelines/:pipeline_id                 ``read_pipeline``                200
 GET     /projects/:id/pipelines/:pipeline_id/variables       ``read_pipeline_variable`` (Dev+) 200
 POST    /projects/:id/pipelines/:pipeline_id/cancel          Developer+                       200
@@ -15,7 +16,13 @@ DELETE  /projects/:id/pipelines/:pipeline_id                 Owner (``destroy_pi
 ======  ===================================================  ===============================  =========
 
 Reading needs Reporter+ (or a public/internal project with public builds); GETs work anonymously on
-public projects (``authenticate_non_get!``).  The pipeline's job list is in jobs.py.
+public projects (``authenticate_non_get!``).  The pipeline's job and bridge lists are in jobs.py.
+
+The list (``Ci::PipelinesFinder``) leaves out child pipelines (source ``parent_pipeline``) unless
+``source=parent_pipeline`` is asked; ``latest`` (``Project#latest_pipeline``) never returns one (nor
+any other dangling source), and answers 403 ``403 Forbidden`` when the ref has no pipeline, since
+GitLab authorizes ``read_pipeline`` on a nil pipeline.  Unknown ``scope``/``status``/``source``/
+``order_by``/``sort`` values are Grape's 400 ``{"error": "<name> does not have a valid value"}``.
 
 Creating runs the checks of ``Ci::CreatePipelineService``'s chain in its order, each a 400
 ``{"message": {"base": [...]}}`` with nothing persisted: pipeline variables (``Insufficient
@@ -60,6 +67,10 @@ SOURCES = ['unknown', 'push', 'web', 'trigger', 'schedule', 'api', 'external', '
            'merge_request_event', 'external_pull_request_event', 'parent_pipeline', 'ondemand_dast_scan',
            'ondemand_dast_validation', 'security_orchestration_policy', 'container_registry_push', 'duo_workflow',
            'pipeline_execution_policy_schedule']
+# Enums::Ci::Pipeline.dangling_sources: not in ``Project#ci_pipelines`` (app/models/project.rb).
+DANGLING_SOURCES = ('webide', 'parent_pipeline', 'ondemand_dast_scan', 'ondemand_dast_validation',
+                    'security_orchestration_policy', 'container_registry_push', 'duo_workflow',
+                    'pipeline_execution_policy_schedule')
 # Ci::PipelinesFinder::ALLOWED_INDEXED_COLUMNS
 ORDER_BY = ['id', 'status', 'ref', 'updated_at', 'user_id']
 
@@ -103,6 +114,8 @@ def register(router):
     router.add('POST', BASE + '/ref/*ref/trigger/pipeline', trigger_pipeline, auth=AUTH_NONE)
     router.add('POST', BASE + '/pipeline', create_pipeline)
     router.add('GET', BASE + '/pipelines', list_pipelines, auth=AUTH_OPTIONAL)
+    # Before ``:pipeline_id``: Grape matches routes in declaration order and ``latest`` comes first there too.
+    router.add('GET', BASE + '/pipelines/latest', latest_pipeline, auth=AUTH_OPTIONAL)
     router.add('GET', BASE + '/pipelines/:pipeline_id', show_pipeline, auth=AUTH_OPTIONAL)
     router.add('GET', BASE + '/pipelines/:pipeline_id/variables', pipeline_variables, auth=AUTH_OPTIONAL)
     router.add('POST', BASE + '/pipelines/:pipeline_id/cancel', cancel_pipeline)
@@ -183,7 +196,7 @@ def detailed_status(pipeline, now):
     """``DetailedStatusEntity`` of the pipeline; success with allowed failures is "passed with warnings"."""
     status = pipeline.status(now)
     text, label, icon, group = DETAILED[status]
-    if status == 'success' and any(job.allow_failure and job.status(now) in ci.PASSED_WITH_WARNINGS for job in pipeline.latest_jobs()):
+    if status == 'success' and any(job.allow_failure and job.status(now) in ci.PASSED_WITH_WARNINGS for job in pipeline.latest_processables()):
         text, label, icon, group = 'Warning', 'passed with warnings', 'status_warning', 'success-with-warnings'
     path = '/%s/-/pipelines/%d' % (pipeline.project.full_path, pipeline.id)
     return {'icon': icon, 'text': text, 'label': label, 'group': group, 'tooltip': label, 'has_details': True,
@@ -410,6 +423,9 @@ def list_pipelines(call):
     store = ci.store(call.state)
     now = store.snapshot()
     pipelines = store.project_pipelines(project)
+    if args.get('source') != 'parent_pipeline':
+        # Ci::PipelinesFinder#prefiltered_pipelines: ``no_child`` unless child pipelines are asked for.
+        pipelines = [p for p in pipelines if p.source != 'parent_pipeline']
     latest = {}
     for pipeline in pipelines:
         latest[(pipeline.ref, pipeline.tag)] = pipeline.id
@@ -438,6 +454,36 @@ def show_pipeline(call):
     """``GET /projects/:id/pipelines/:pipeline_id``."""
     _project, pipeline = _readable_pipeline(call)
     now = ci.store(call.state).snapshot()
+    return Response.json(200, render_with_metadata(pipeline, now, call.external_url))
+
+
+def project_latest_pipeline(store, project, ref):
+    """``Project#latest_pipeline(ref)`` (app/models/project.rb): ``ci_pipelines.newest_first(ref:, sha:)``
+    for the ref's HEAD commit; ``ci_pipelines`` leaves out the dangling sources (child pipelines and
+    the like, ``Enums::Ci::Pipeline.dangling_sources``).  A blank ref means the default branch; an
+    unknown ref (no commit) gives None.  Every pipeline of a ref here has the ref's one fake sha.
+    """
+    ref = ref or project.default_branch
+    if not ref or not ci.ref_exists(project, ref):
+        return None
+    sha = ci.fake_sha(project, ref)
+    found = [p for p in store.project_pipelines(project)
+             if p.ref == ref and p.sha == sha and p.source not in DANGLING_SOURCES]
+    return found[-1] if found else None
+
+
+def latest_pipeline(call):
+    """``GET /projects/:id/pipelines/latest``: ``authorize! :read_pipeline, latest_pipeline``.
+
+    lib/api/ci/pipelines.rb: with no pipeline the subject is nil, which no policy allows
+    (``NilPolicy``), so GitLab answers 403 ``403 Forbidden`` rather than a 404.
+    """
+    args = declared(call.params, [Param('ref')])
+    project = user_project(call)
+    store = ci.store(call.state)
+    now = store.snapshot()
+    pipeline = project_latest_pipeline(store, project, args.get('ref'))
+    authorize(pipeline is not None and can_read_builds(call, project))
     return Response.json(200, render_with_metadata(pipeline, now, call.external_url))
 
 
@@ -475,7 +521,7 @@ def retry_pipeline(call):
     pipeline = _writable_pipeline(call, DEVELOPER)
     store = ci.store(call.state)
     now = store.snapshot()
-    for job in pipeline.latest_jobs():
+    for job in pipeline.latest_processables():
         if job.status(now) in ('failed', 'canceled') and job.retryable(now):
             pipeline.retry_job(job, call.user, now, enqueue=False)
     pipeline.settle(now)
