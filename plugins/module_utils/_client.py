@@ -1199,10 +1199,14 @@ class GitLabClient:
 
     # ---- jobs (lib/api/ci/jobs.rb) -----------------------------------------------------------
 
-    def list_pipeline_jobs(self, project, pipeline_id, include_retried=False):
-        """Every job of a pipeline (retried jobs only when asked)."""
-        params = {'include_retried': 'true'} if include_retried else None
-        return list(self.paginate('%s/pipelines/%s/jobs' % (project_path(project), encode_id(pipeline_id, 'pipeline id')), params=params))
+    def list_pipeline_jobs(self, project, pipeline_id, include_retried=False, scope=None, limit=None):
+        """The jobs of a pipeline (builds only: trigger jobs are list_pipeline_bridges), retried ones only when
+        asked, filtered by ``scope`` (statuses), at most ``limit`` of them."""
+        params = self._scope_params(scope) or {}
+        if include_retried:
+            params['include_retried'] = 'true'
+        return list(self.paginate('%s/pipelines/%s/jobs' % (project_path(project), encode_id(pipeline_id, 'pipeline id')),
+                                  params=params or None, limit=limit))
 
     def _job_path(self, project, job_id, action=''):
         return '%s/jobs/%s%s' % (project_path(project), encode_id(job_id, 'job id'), action)
@@ -1296,6 +1300,38 @@ class GitLabClient:
             return []
         return self._retrying('GET', shown, lambda: self._streamed(url, shown, None, consume, JSON_CHUNK))
 
+    # ---- reading pipelines and jobs: latest, bridges, the project's jobs ------------------------------
+
+    @staticmethod
+    def _scope_params(scope):
+        """``scope[]=a&scope[]=b`` (GitLab's job ``scope``, an array of statuses), or None without one."""
+        if not scope:
+            return None
+        return {'scope[]': list(scope)}
+
+    def get_latest_pipeline(self, project, ref=None):
+        """``GET /projects/:id/pipelines/latest``: the newest pipeline of the ref's HEAD commit (one request).
+
+        Without ``ref`` GitLab takes the project's default branch. GitLab answers 403 when the commit has
+        no pipeline (``authorize! :read_pipeline, latest_pipeline`` with none, lib/api/ci/pipelines.rb),
+        the same answer as for a user who may not read pipelines: the caller tells them apart.
+        """
+        params = {'ref': ref} if ref else None
+        return self.get(project_path(project) + '/pipelines/latest', params=params)
+
+    def list_pipeline_bridges(self, project, pipeline_id, scope=None):
+        """Every trigger job (bridge) of a pipeline, with its ``downstream_pipeline`` (Entities::Ci::Bridge).
+
+        ``GET /projects/:id/pipelines/:pipeline_id/bridges`` (https://docs.gitlab.com/api/jobs/#list-pipeline-trigger-jobs);
+        needs ``read_build`` (Reporter). Bridges are in no other job list.
+        """
+        return list(self.paginate('%s/pipelines/%s/bridges' % (project_path(project), encode_id(pipeline_id, 'pipeline id')),
+                                  params=self._scope_params(scope)))
+
+    def list_project_jobs(self, project, scope=None, limit=20):
+        """The newest ``limit`` jobs of a project (``GET /projects/:id/jobs``, newest first), filtered by ``scope``."""
+        return list(self.paginate(project_path(project) + '/jobs', params=self._scope_params(scope), limit=max(1, int(limit))))
+
     # ---- job artifacts (lib/api/ci/job_artifacts.rb) -------------------------------------------
 
     def download_artifacts(self, project, job_id, handle, max_size=None, size=None):
@@ -1311,6 +1347,38 @@ class GitLabClient:
         path = self._job_path(project, job_id, '/artifacts/' + quote(artifact_path, safe='/'))
         name = artifact_path.rsplit('/', 1)[-1]
         return self.download(path, handle, max_size=max_size, expect={'kind': 'file', 'name': name})
+
+    # ---- reading one variable, an artifact file by ref -----------------------------------------
+
+    def get_variable(self, level, owner, key, environment_scope=None):
+        """One CI/CD variable by key (``GET .../variables/:key``), or None when GitLab has no such variable.
+
+        ``environment_scope`` is sent as ``filter[environment_scope]`` (projects: lib/api/ci/variables.rb
+        declares it; older group routes ignore it and pick any same-key variable, so callers list group
+        variables instead). Only GitLab's "404 Variable Not Found" (GroupVariable, InstanceVariable)
+        means no variable; a 404 for the project or group itself is raised.
+        """
+        path = '%s/%s' % (self._variables_base(level, owner), encode_id(key, 'variable key'))
+        try:
+            return self.get(path, params=self._scope_filter(environment_scope))
+        except GitLabNotFoundError as err:
+            if 'variable' in (err.gitlab_message or '').lower():
+                return None
+            raise
+
+    def download_artifact_file_by_ref(self, project, ref, job, artifact_path, handle, max_size=None):
+        """Stream one file of the artifacts of job ``job`` in the latest successful pipeline of ``ref``.
+
+        ``GET /projects/:id/jobs/artifacts/:ref_name/raw/*artifact_path?job=NAME``
+        (https://docs.gitlab.com/api/job_artifacts/#download-a-single-artifact-file-from-specific-tag-or-branch);
+        the ref is one encoded segment (``release%2F1.0``); ``artifact_path`` is checked with artifact_path_problem.
+        """
+        problem = artifact_path_problem(artifact_path) or path_segment_problem('ref', ref) or path_segment_problem('job', job)
+        if problem:
+            raise InputError(problem)
+        path = '%s/jobs/artifacts/%s/raw/%s' % (project_path(project), quote(str(ref), safe=''), quote(artifact_path, safe='/'))
+        name = artifact_path.rsplit('/', 1)[-1]
+        return self.download(path, handle, params={'job': job}, max_size=max_size, expect={'kind': 'file', 'name': name})
 
 
 def _looks_html(content_type, body):
