@@ -21,8 +21,16 @@ for module in plugins/modules/*.py; do
     grep -q "cicd.gitlab.$name" "$work/doc.txt"
     count=$((count + 1))
 done
+lookups=0
+for lookup in plugins/lookup/*.py; do
+    [ -f "$lookup" ] || continue
+    name=$(basename "$lookup" .py)
+    ANSIBLE_COLLECTIONS_PATH="$work/inst" ansible-doc -t lookup "cicd.gitlab.$name" >"$work/doc.txt"
+    grep -q "cicd.gitlab.$name" "$work/doc.txt"
+    lookups=$((lookups + 1))
+done
 for role in roles/*/; do
     [ -d "$role" ] || continue
     ANSIBLE_COLLECTIONS_PATH="$work/inst" ansible-doc -t role "cicd.gitlab.$(basename "$role")" >/dev/null
 done
-echo "docs: built $(basename "$tarball") ($(du -k "$tarball" | cut -f1) KiB), rendered $count module docs"
+echo "docs: built $(basename "$tarball") ($(du -k "$tarball" | cut -f1) KiB), rendered $count module and $lookups lookup docs"

@@ -5,7 +5,7 @@
 ``size`` (its archive's size), ``deploy`` (two manual deploy jobs of acme/svc, not played),
 ``failed_job`` (acme/app's failing test job), ``trigger_token`` (a pipeline trigger token of
 acme/svc), ``rotate_trigger`` (the id of another trigger of acme/svc, to rotate) and ``workdir``.
-Classes: credentials, url, answers, lost, files, values, options, messages.
+Classes: credentials, url, answers, lost, files, values, options, messages, reads (the info modules).
 """
 
 import os
@@ -20,6 +20,10 @@ TRIGGER = 'cicd.gitlab.gitlab_ci_trigger'
 JOB = 'cicd.gitlab.gitlab_ci_job'
 CI_SETTINGS = 'cicd.gitlab.ci_settings'
 PIPELINE = 'cicd.gitlab.pipeline'
+PIPELINE_INFO = 'cicd.gitlab.gitlab_ci_pipeline_info'
+JOB_INFO = 'cicd.gitlab.gitlab_ci_job_info'
+VARIABLE_INFO = 'cicd.gitlab.gitlab_ci_variable_info'
+TRIGGER_INFO = 'cicd.gitlab.gitlab_ci_trigger_info'
 
 SSO_PAGE = ('<!DOCTYPE html>\n<html class="devise-layout-html">\n<head>\n<meta charset="utf-8">\n<title>Sign in \u00b7 GitLab</title>\n'
             '</head>\n<body class="login-page">\n<form action="/users/sign_in" method="post"><input name="user[login]"></form>\n</body>\n</html>\n')
@@ -514,6 +518,47 @@ def message_cases(ctx):
     ]
 
 
+def read_cases(ctx):
+    """The info modules: hostile options refused before any request, and answers they must not take for data."""
+    svc = 'acme/svc'
+    svc_pipelines = r'/projects/acme%2Fsvc/pipelines$'
+    svc_jobs = r'/projects/acme%2Fsvc/jobs$'
+    svc_job = job_path(svc, ctx.job)
+    refused = [
+        ('pipeline_info: project ".."', PIPELINE_INFO, {'project': '..'}, 'project'),
+        ('pipeline_info: latest with ref ".."', PIPELINE_INFO, {'project': svc, 'latest': True, 'ref': '..'}, 'ref'),
+        ('pipeline_info: a negative limit', PIPELINE_INFO, {'project': svc, 'limit': -1}, 'limit'),
+        ('pipeline_info: updated_after that is not a date', PIPELINE_INFO, {'project': svc, 'updated_after': 'yesterday'}, 'updated_after'),
+        ('pipeline_info: pipeline_id "1/../../user"', PIPELINE_INFO, {'project': svc, 'pipeline_id': '1/../../user'}, 'pipeline_id'),
+        ('job_info: job_id "1/../../user"', JOB_INFO, {'project': svc, 'job_id': '1/../../user'}, 'job_id'),
+        ('job_info: an unknown scope', JOB_INFO, {'project': svc, 'scope': ['bogus']}, 'scope'),
+        ('job_info: a negative log_lines', JOB_INFO, {'project': svc, 'job_id': ctx.job, 'log_lines': -5}, 'log_lines'),
+        ('variable_info: group "acme/../other"', VARIABLE_INFO, {'group': 'acme/../other'}, 'group'),
+        ('variable_info: include_values without no_log', VARIABLE_INFO, {'project': 'acme/app', 'include_values': True}, 'no_log'),
+        ('trigger_info: include_tokens without no_log', TRIGGER_INFO, {'project': 'acme/app', 'include_tokens': True}, 'no_log'),
+    ]
+    cases = [Case('read-%02d' % index, 'reads', title, module, conn(ctx, **args), needles=[needle], no_requests=True)
+             for index, (title, module, args, needle) in enumerate(refused, 1)]
+    answers = [
+        ('pipeline_info: an SSO page (200) for the pipeline list', PIPELINE_INFO, {'project': svc},
+         [{'path': svc_pipelines, 'replace': SSO}], ['Sign in']),
+        ('pipeline_info: an empty 200 for the pipeline list is not "no pipelines"', PIPELINE_INFO, {'project': svc},
+         [{'path': svc_pipelines, 'replace': {'status': 200, 'body': b'', 'content_type': 'application/json'}}], [EMPTY_NEEDLE]),
+        ('job_info: an object where the job list belongs', JOB_INFO, {'project': svc},
+         [{'path': svc_jobs, 'replace': {'status': 200, 'body': b'{}', 'content_type': 'application/json'}}], [LIST_NEEDLE]),
+        ('job_info: an SSO page for a log tail', JOB_INFO, {'project': svc, 'job_id': ctx.job, 'log_lines': 5},
+         [{'path': svc_job + '/trace$', 'replace': SSO}], ['Sign in']),
+        ('variable_info: an SSO page for the variable list', VARIABLE_INFO, {'project': 'acme/app'},
+         [{'path': r'/projects/acme%2Fapp/variables$', 'replace': SSO}], ['Sign in']),
+        ('trigger_info: a 502 page from the proxy', TRIGGER_INFO, {'project': 'acme/app'},
+         [{'path': r'/projects/acme%2Fapp/triggers$', 'replace': {'status': 502, 'body': BAD_GATEWAY_PAGE, 'content_type': 'text/html'}}],
+         ['502']),
+    ]
+    for index, (title, module, args, rules, needles) in enumerate(answers, len(cases) + 1):
+        cases.append(Case('read-%02d' % index, 'reads', title, module, conn(ctx, **args), rules=rules, needles=needles, unneedles=['<html']))
+    return cases
+
+
 def build_cases(ctx):
     return (credential_cases(ctx) + url_cases(ctx) + answer_cases(ctx) + lost_cases(ctx) + file_cases(ctx) + value_cases(ctx)
-            + option_cases(ctx) + message_cases(ctx))
+            + option_cases(ctx) + message_cases(ctx) + read_cases(ctx))

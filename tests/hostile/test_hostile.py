@@ -97,7 +97,7 @@ def test_enough_cases_in_every_class():
     for case in CASES:
         classes[case.cls] = classes.get(case.cls, 0) + 1
     assert len(CASES) >= 60 and len({case.id for case in CASES}) == len(CASES)
-    assert set(classes) == {'credentials', 'url', 'answers', 'lost', 'files', 'values', 'options', 'messages'}
+    assert set(classes) == {'credentials', 'url', 'answers', 'lost', 'files', 'values', 'options', 'messages', 'reads'}
     assert min(classes.values()) >= 5, classes
 
 

@@ -28,5 +28,13 @@ def test_demo_tells_the_whole_story_and_configuration_is_then_unchanged(demo, tm
     artifacts = run.task("Download the build job's artifacts onto the host")['result']['artifacts']
     assert os.path.getsize(artifacts['path']) == artifacts['size']
     assert run.task('Show the artifact and the build log\'s tail')['status'] == 'ok'
+    started = run.task('Start a pipeline with the trigger token and wait for it')['result']['pipeline']
+    latest = run.task('Read the latest pipeline of the ref and its jobs back')['result']
+    assert latest['changed'] is False
+    assert latest['pipeline']['id'] == started['id']
+    statuses = {job['name']: job['status'] for job in latest['pipeline']['jobs']}
+    assert statuses == {'build': 'success', 'test': 'success', 'deploy': 'success'}
+    report = run.task('Report the latest pipeline and the version its build job produced')['result']['msg']
+    assert report[1] == 'VERSION of the build: 2.3.0'
     again = demo.play(os.path.join(PLAYBOOKS, 'configure.yml'), env=env).assert_ok()
     assert [status for _task, status in again.statuses()] == ['ok'] * 4
