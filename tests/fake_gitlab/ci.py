@@ -24,7 +24,8 @@ A project's seeded ``ci:`` list is its ``.gitlab-ci.yml``; every pipeline instan
         trigger:
           include:                   # the child pipeline's own ci list (same project and ref, source parent_pipeline)
             - {name: child-test}
-          strategy: depend           # optional; depend = wait for the downstream pipeline and take its status
+          strategy: depend           # optional; depend = wait for the downstream pipeline and take its final status;
+                                     # mirror (GitLab 18.2+) = take its status while it runs too (manual included)
       - name: downstream             # ... or a multi-project pipeline (source pipeline) of another project,
         trigger:                     #     which runs that project's own ``ci:``
           project: group/other       # a full path; ``trigger: group/other`` is the short form
@@ -33,12 +34,17 @@ A project's seeded ``ci:`` list is its ``.gitlab-ci.yml``; every pipeline instan
 
 Trigger jobs are ``Pipeline.bridges`` (``CiStore.bridges``), never ``jobs``: the job APIs do not show
 them, ``GET .../pipelines/:pipeline_id/bridges`` (jobs.py) does; they take ids from the builds'
-sequence, count in the pipeline's status and stage processing, and have no job token.
+sequence, count in the pipeline's status and stage processing, and have no job token.  A tree is
+read only through the bridges' ``downstream_pipeline`` and ``GET .../pipelines?source=parent_pipeline``:
+the pipeline entity has no upstream or downstream field (lib/api/entities/ci/pipeline.rb).  Cancel
+cascades to child pipelines (``Pipeline.cancel``); a retry or play in a downstream pipeline resets
+its source bridges (``Pipeline.reset_source_bridge``, see ``Bridge``).
 
 Other seed keys of the CI work: top level ``time_scale`` (default 1; multiplies every duration and
 delay of new pipelines) and ``artifacts_redirect`` (artifacts.py), both also settable through
 ``POST /-/fake/settings``; per project ``tags`` (refs besides branches), ``public_builds`` (default
-true), ``pipeline_variables_minimum_override_role`` (pipelines.py), ``ci_job_token_allowlist``
+true), ``pipeline_variables_minimum_override_role`` and ``restrict_user_defined_variables`` (the
+pipeline-variables restriction, pipelines.py), ``ci_job_token_allowlist``
 (artifacts.py), ``workflow_name`` (the ``workflow:name`` of the project's ``.gitlab-ci.yml``,
 taken literally, without variable expansion [INFERRED]; default none: the pipeline ``name`` is null)
 and ``keep_latest_artifact`` (default true, as the project setting "Keep artifacts from most recent
@@ -201,13 +207,17 @@ class JobSpec:
         self.trigger = TriggerSpec(data['trigger'], where) if data.get('trigger') is not None else None
 
 
+# ``trigger:strategy`` values (https://docs.gitlab.com/ci/yaml/#triggerstrategy); None = no strategy.
+STRATEGIES = (None, 'depend', 'mirror')
+
+
 class TriggerSpec:
     """The ``trigger:`` of a trigger job (a bridge): a child pipeline (``include``) or another project's.
 
     ``include`` is the child pipeline's own ``ci:`` list here (GitLab's is a list of files holding
     it); ``project`` is a full path, ``branch`` the downstream ref (default: that project's default
-    branch, ``Ci::Bridge#cross_project_params``); ``strategy: depend`` makes the bridge wait for and
-    mirror the downstream pipeline.  A bare string is ``{project: <string>}``, as in ``.gitlab-ci.yml``.
+    branch, ``Ci::Bridge#cross_project_params``); ``strategy: depend`` or ``mirror`` makes the bridge
+    wait for the downstream pipeline and take its status (see ``Bridge.status``).  A bare string is ``{project: <string>}``, as in ``.gitlab-ci.yml``.
     """
 
     def __init__(self, data, where):
@@ -217,8 +227,8 @@ class TriggerSpec:
         if not isinstance(data, dict):
             raise SeedError('%s must be a mapping or a project path' % where)
         self.strategy = data.get('strategy')
-        if self.strategy not in (None, 'depend'):
-            raise SeedError('%s: strategy must be depend' % where)
+        if self.strategy not in STRATEGIES:
+            raise SeedError('%s: strategy must be depend or mirror' % where)
         self.project = data.get('project')
         self.branch = data.get('branch')
         include = data.get('include')
@@ -238,6 +248,16 @@ class TriggerSpec:
     def dependent(self):
         """``Ci::Bridge#dependent?``."""
         return self.strategy == 'depend'
+
+    @property
+    def mirrored(self):
+        """``Ci::Bridge#mirrored?`` (``strategy: mirror``, GitLab 18.2+)."""
+        return self.strategy == 'mirror'
+
+    @property
+    def has_strategy(self):
+        """``Ci::Bridge#has_strategy?``: the bridge waits for its downstream pipeline and takes its status."""
+        return self.strategy is not None
 
 
 def job_specs(project):
@@ -463,11 +483,73 @@ class Pipeline:
         times = [self.created_at] + [moment for job in self.processables() for moment in job.event_times(now)]
         return max(times)
 
-    def cancel(self, now):
-        """``Ci::CancelPipelineService``: cancel every cancelable latest job (bridges too; the
-        downstream pipelines are left running here [INFERRED: GitLab also cancels child pipelines])."""
-        for job in self.latest_processables():
+    def cancelable(self, now):
+        """``Ci::Pipeline#cancelable?``: some job is in a cancelable status."""
+        return any(job.status(now) in CANCELABLE for job in self.processables())
+
+    def child_pipelines(self):
+        """``all_child_pipelines``: every descendant child pipeline (source parent_pipeline), any depth."""
+        found = []
+        for bridge in self.bridges:
+            child = bridge.downstream
+            if child is not None and child.source == 'parent_pipeline':
+                found.append(child)
+                found.extend(child.child_pipelines())
+        return found
+
+    def cancel(self, now, cascade=True):
+        """``Ci::CancelPipelineService#force_execute`` (app/services/ci/cancel_pipeline_service.rb).
+
+        Nothing when the pipeline is not cancelable.  Else every cancelable job (``cancelable_statuses``:
+        builds and bridges, retried ones included), then with ``cascade_to_children`` (the API's
+        default) the bridges of this pipeline and its child pipelines, then every child pipeline, each
+        without cascading (a child that is no longer cancelable is left alone).  Multi-project
+        downstream pipelines are not canceled: only their bridges are.
+        """
+        if not self.cancelable(now):
+            return
+        for job in self.processables():
             job.cancel(now)
+        if not cascade:
+            return
+        children = self.child_pipelines()
+        for pipeline in [self] + children:
+            for bridge in pipeline.bridges:
+                bridge.cancel(now)
+        for child in children:
+            child.settle(now)
+            child.cancel(now, cascade=False)
+
+    def hold_upstreams(self, now):
+        """Before a retry or play here: every bridge above keeps its current completed status (``Bridge.hold``)."""
+        for pipeline in self.upstreams():
+            if pipeline.upstream is not None:
+                pipeline.upstream.hold(now)
+
+    def reset_source_bridge(self, user, now):
+        """After a retry or play in this pipeline: ``Ci::Pipeline#reset_source_bridge!`` (see ``Bridge``).
+
+        Recursive, as in GitLab: the reset bridge is enqueued again (Ci::EnqueueJobService), whose
+        Ci::AfterRequeueJobService re-opens the skipped jobs after it and resets its own pipeline's
+        source bridge, up to the first bridge without a strategy or whose pipeline the user may not
+        update; the bridges from there up keep their status until their downstream completes again.
+        """
+        from .pipelines import can_update_pipeline     # pipelines.py imports this module
+        pipeline = self
+        while pipeline.upstream is not None:
+            bridge = pipeline.upstream
+            waiting = (not bridge.retried and bridge.spec.trigger.has_strategy and bridge.downstream is not None
+                       and bridge.failure_reason is None and bridge.base in ('queued', 'canceled'))
+            if not waiting or not can_update_pipeline(self.ci.state, user, bridge.pipeline.project):
+                return
+            bridge.rewait(now)
+            parent = bridge.pipeline
+            for other in parent.latest_processables():
+                if other.stage_index > bridge.stage_index and other.status(now) == 'skipped':
+                    other.reset()
+            parent.processed = min(parent.processed, bridge.stage_index + 1)
+            parent.process_at = max(parent.process_at, now)
+            pipeline = parent
 
     def retry_job(self, job, user, now, variables=None, enqueue=True):
         """``Ci::RetryJobService``: a new job of the same spec; later skipped jobs are reset.
@@ -475,6 +557,7 @@ class Pipeline:
         The job API retries with ``enqueue_if_actionable`` (even a manual job is enqueued at once);
         a pipeline retry clones without it (``enqueue=False``) and lets stage processing decide.
         """
+        self.hold_upstreams(now)
         new = processable(self, job.spec, job.stage_index, user, now)
         new.variables = list(variables) if variables else list(job.variables)
         job.retried = True
@@ -705,6 +788,10 @@ MAX_NESTED_CHILDREN = 2
 # Ci::Bridge#inherit_dependent_status_from_downstream!: the downstream statuses a ``depend`` bridge takes
 # over; any other downstream status leaves the bridge running.
 DEPENDENT_STATUS = {'success': 'success', 'canceled': 'canceled', 'failed': 'failed', 'skipped': 'failed'}
+# Ci::Bridge#inherit_mirrored_status_from_downstream! (``strategy: mirror``, GitLab 18.2+): taken over on every
+# downstream transition to a "bridgeable" status (Ci::Pipeline.bridgeable_statuses, PipelineBridgeStatusWorker),
+# not only at the end; running, canceling, scheduled ... leave the bridge as it is (running).
+MIRRORED_STATUS = {'success': 'success', 'canceled': 'canceled', 'failed': 'failed', 'manual': 'manual', 'skipped': 'skipped'}
 # CommitStatus failure_reason enum: ``unknown_failure`` is the nil value (app/models/concerns/enums/ci/commit_status.rb).
 UNKNOWN_FAILURE = 'unknown_failure'
 
@@ -726,14 +813,27 @@ class Bridge(Job):
     project without ``ci:`` fails the bridge with ``downstream_pipeline_creation_failed`` (a missing
     config is persisted as a failed downstream pipeline, linked to the bridge [INFERRED]).
 
-    Without ``strategy`` the bridge is success once the downstream pipeline is created; with
-    ``depend`` it is running until the downstream pipeline completes and then takes its status
-    (DEPENDENT_STATUS; failed with ``failure_reason`` ``unknown_failure``).
+    Without ``strategy`` the bridge is success once the downstream pipeline is created
+    (CreateDownstreamPipelineService: ``success! unless has_strategy?``); with ``depend`` it is
+    running until the downstream pipeline completes and then takes its status (DEPENDENT_STATUS;
+    failed with ``failure_reason`` ``unknown_failure``); with ``mirror`` it takes the downstream's
+    status whenever that is one of MIRRORED_STATUS, so a downstream blocked on a manual job makes
+    the bridge (and its pipeline) ``manual`` instead of running forever.
+
+    When a job of a finished downstream pipeline is retried (or played), the downstream runs again
+    but a bridge keeps the status it had (``sticky``) until the downstream completes again, when
+    PipelineBridgeStatusWorker passes the new status up; except that ``Ci::Pipeline#reset_source_bridge!``
+    (Ci::AfterRequeueJobService after a job retry, Ci::RetryPipelineService after a pipeline retry)
+    makes the source bridge waiting again, level by level (``Pipeline.reset_source_bridge``), while the
+    user may update the upstream pipeline (Developer+).  ``bridge_waiting?`` is ``dependent?`` in the
+    source read; ``mirror`` bridges are reset the same way [INFERRED], and so is a played manual job
+    [INFERRED: PlayBuildService's path to reset_source_bridge! was not settled].
     """
 
     def __init__(self, pipeline, spec, stage_index, user, now):
         self.downstream = None        # the Pipeline this bridge created
         self.failure_reason = None    # set when the bridge was dropped
+        self.sticky = None            # (status, finished_at, since): shown until the downstream completes after ``since``
         super().__init__(pipeline, spec, stage_index, user, now)
 
     def register(self):
@@ -747,8 +847,24 @@ class Bridge(Job):
     def enqueue(self, moment):
         """Pending at ``moment``; the downstream pipeline is triggered at once."""
         super().enqueue(moment)
-        self.downstream, self.failure_reason = None, None
+        self.downstream, self.failure_reason, self.sticky = None, None, None
         self.trigger_downstream(moment)
+
+    def hold(self, now):
+        """Keep the current (completed) status until the downstream pipeline completes again."""
+        if self.base != 'queued' or self.failure_reason is not None or not self.spec.trigger.has_strategy:
+            return
+        if self.sticky is None:
+            status = self.status(now)
+            if status in COMPLETED or status == 'manual':
+                self.sticky = (status, self.finished_at(now), now)
+
+    def rewait(self, now):
+        """``reset_source_bridge!`` (``source_bridge.pending!``, a transition from any status): waiting
+        for the downstream again from ``now``, a canceled bridge included."""
+        self.sticky = None
+        if self.base == 'canceled':
+            self.base, self.canceled_at, self.changed_at = 'queued', None, now
 
     def drop(self, reason):
         """``drop!(reason)``: failed with ``failure_reason``."""
@@ -793,17 +909,34 @@ class Bridge(Job):
 
     # -- derived state ------------------------------------------------------------------------
 
+    def _held(self, now):
+        """The sticky (status, finished_at) while the downstream has not completed again, else None."""
+        if self.sticky is None:
+            return None
+        status, finished, since = self.sticky
+        self.downstream.settle(now)
+        end = self.downstream.finished_at(now)
+        if end is not None and end > since:
+            return None
+        return status, finished
+
     def status(self, now):
         """created/manual/skipped/canceled as any job; once triggered: failed when dropped, success without
-        a strategy, else running until the downstream pipeline completes, then its DEPENDENT_STATUS."""
+        a strategy, else running until the downstream pipeline reaches a status the strategy takes over
+        (DEPENDENT_STATUS or MIRRORED_STATUS)."""
         if self.base != 'queued':
             return self.base
         if self.failure_reason is not None:
             return 'failed'
-        if not self.spec.trigger.dependent:
+        trigger = self.spec.trigger
+        if not trigger.has_strategy:
             return 'success'
+        held = self._held(now)
+        if held is not None:
+            return held[0]
         self.downstream.settle(now)
-        return DEPENDENT_STATUS.get(self.downstream.status(now), 'running')
+        table = MIRRORED_STATUS if trigger.mirrored else DEPENDENT_STATUS
+        return table.get(self.downstream.status(now), 'running')
 
     def failure_reason_at(self, now):
         """The ``failure_reason`` of a failed bridge (None otherwise)."""
@@ -823,10 +956,13 @@ class Bridge(Job):
             return self.canceled_at
         if self.base != 'queued':
             return None
-        if self.failure_reason is not None or not self.spec.trigger.dependent:
+        if self.failure_reason is not None or not self.spec.trigger.has_strategy:
             return self.queued_at
         if self.status(now) not in COMPLETED:
             return None
+        held = self._held(now)
+        if held is not None:
+            return held[1]
         downstream = self.downstream
         return max(self.queued_at, downstream.finished_at(now) or downstream.updated_at(now))
 

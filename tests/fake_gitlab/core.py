@@ -5,9 +5,11 @@ anonymously for public ones.  A top-level seed key ``version`` overrides the rep
 """
 
 from . import entities
-from .access import user_group, user_project
+from .access import project_role, user_group, user_project
+from .pipelines import override_role, restricts_variables
 from .request import Response
 from .router import AUTH_OPTIONAL
+from .state import MAINTAINER
 
 DEFAULT_VERSION = '18.2.1-ee'
 
@@ -37,9 +39,15 @@ def get_current_user(call):
 
 
 def get_project(call):
-    """``GET /projects/:id``."""
+    """``GET /projects/:id``; Maintainers and up (``admin_project``) also see the CI/CD settings block of
+    lib/api/entities/project.rb, of which the fake has ``restrict_user_defined_variables`` and
+    ``ci_pipeline_variables_minimum_override_role`` (pipelines.py)."""
     project = user_project(call)
-    return Response.json(200, entities.project(project, call.external_url, call.state, call.user))
+    data = entities.project(project, call.external_url, call.state, call.user)
+    if project_role(call, project) >= MAINTAINER:
+        data['restrict_user_defined_variables'] = restricts_variables(project)
+        data['ci_pipeline_variables_minimum_override_role'] = override_role(project)
+    return Response.json(200, data)
 
 
 def get_group(call):

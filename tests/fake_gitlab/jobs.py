@@ -351,6 +351,7 @@ def retry_job(call):
     if not job.retryable(now):
         raise errors.forbidden('Job is not retryable')
     new = job.pipeline.retry_job(job, call.user, now)
+    job.pipeline.reset_source_bridge(call.user, now)     # Ci::AfterRequeueJobService
     job.pipeline.settle(now)
     return Response.json(201, render(new, now, call.external_url))
 
@@ -390,10 +391,12 @@ def play_job(call):
         # PlayBuildService#check_access!: Gitlab::Access::AccessDeniedError -> 403.
         raise errors.forbidden()
     if job.status(now) == 'manual':
+        job.pipeline.hold_upstreams(now)
         job.user = call.user
         job.variables = variables
         job.enqueue(now)
     else:
         job.pipeline.retry_job(job, call.user, now, variables)
+    job.pipeline.reset_source_bridge(call.user, now)     # [INFERRED] as after a retry (ci.Bridge)
     job.pipeline.settle(now)
     return Response.json(200, render(job, now, call.external_url))

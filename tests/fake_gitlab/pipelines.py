@@ -25,14 +25,22 @@ GitLab authorizes ``read_pipeline`` on a nil pipeline.  Unknown ``scope``/``stat
 ``order_by``/``sort`` values are Grape's 400 ``{"error": "<name> does not have a valid value"}``.
 
 Creating runs the checks of ``Ci::CreatePipelineService``'s chain in its order, each a 400
-``{"message": {"base": [...]}}`` with nothing persisted: pipeline variables (``Insufficient
-permissions to set pipeline variables`` below the project's minimum role, seed project key
-``pipeline_variables_minimum_override_role``: developer (default) | maintainer | owner |
-no_one_allowed; then ``Duplicate variable name(s): A, B``), ``Insufficient permissions to create a
-new pipeline`` (below Developer), ``Reference not found`` (not a branch or seed ``tags`` entry),
-``Missing CI config file`` (no ``ci:``).  The trigger endpoint persists the last one as a failed
-pipeline and answers 422 (``pipeline_service_response``), the user-token endpoint saves nothing
-(``save_on_errors: false``) and answers 400.
+``{"message": {"base": [...]}}`` with nothing persisted: pipeline variables
+(lib/gitlab/ci/pipeline/chain/build/associations.rb, before Validate::Abilities: ``Insufficient
+permissions to set pipeline variables`` when variables are given and the user lacks
+``set_pipeline_variables``, see ``can_set_variables``; then ``Duplicate variable name(s): A, B``),
+``Insufficient permissions to create a new pipeline`` (below Developer), ``Reference not found``
+(not a branch or seed ``tags`` entry), ``Missing CI config file`` (no ``ci:``).  The trigger endpoint
+persists the last one as a failed pipeline and answers 422 (``pipeline_service_response``), the
+user-token endpoint saves nothing (``save_on_errors: false``) and answers 400.
+
+The restriction (https://docs.gitlab.com/ci/variables/#restrict-pipeline-variables, GitLab 17.1+; the
+GitLab.com default for new projects is ``no_one_allowed`` since 17.7): seed project keys
+``pipeline_variables_minimum_override_role`` (``no_one_allowed`` | ``developer`` | ``maintainer`` |
+``owner``, ProjectCiCdSetting's enum; default ``developer``) and ``restrict_user_defined_variables``
+(default: true when the role key is seeded, else false = no restriction).  Both are shown by
+``GET /projects/:id`` to Maintainers and up (``admin_project``, lib/api/entities/project.rb, core.py).
+Child pipelines are exempt (``creates_child_pipeline?``; the fake passes no variables downstream anyway).
 
 Trigger endpoint order (triggers.rb): Grape params (``ref`` required and not blank, ``token``
 required, ``variables`` a Hash) -> ``X-Gitlab-Event: Pipeline Hook`` 403 -> non-string variable
@@ -40,8 +48,16 @@ values 400 -> ``find_project`` (no visibility check; 404 ``404 Not Found``) -> t
 project (another project's, unknown or expired: 404 ``404 Not Found``), else a job token (not
 running: 401 ``Job is not running``; its user cannot read the project: 404) -> the chain.
 ``TRIGGER_PAYLOAD`` (file variable) is every request param but ``token`` as JSON, with
-``variables`` made a hash (``{}`` when absent).  The minimum-role check does not count
-``TRIGGER_PAYLOAD`` (triggers without variables keep working) [INFERRED].
+``variables`` made a hash (``{}`` when absent).  Ci::PipelineTriggerService passes it with the
+given variables as ``variables_attributes``, so a restricted project refused every trigger until
+GitLab fixed it (https://gitlab.com/gitlab-org/gitlab/-/issues/557381, merge request 204230: "ensure
+TRIGGER_PAYLOAD is the only variable authorized for restricted trigger pipelines").  The fake follows
+the fixed behaviour: ``TRIGGER_PAYLOAD`` does not count, a trigger (trigger token or job token)
+WITH variables by a user below the role is the 400 ``{"message": {"base": ["Insufficient
+permissions to set pipeline variables"]}}`` (``pipeline.errors.messages``), a plain one works.
+
+Cancel cascades to child pipelines (``Ci::CancelPipelineService``, ``ci.Pipeline.cancel``); retry
+resets the source bridge (``reset_source_bridge!``, ``ci.Pipeline.reset_source_bridge``).
 """
 
 from . import ci, errors
@@ -139,12 +155,39 @@ def can_read_builds(call, project):
     return project.visibility == 'public' or (project.visibility == 'internal' and call.user is not None)
 
 
+def override_role(project):
+    """The project's ``ci_pipeline_variables_minimum_override_role`` (seed key
+    ``pipeline_variables_minimum_override_role``; default ``developer``, the column default)."""
+    role = str(project.extra.get('pipeline_variables_minimum_override_role', 'developer'))
+    return role if role in OVERRIDE_ROLES else 'developer'
+
+
+def restricts_variables(project):
+    """``restrict_user_defined_variables``: seed key of that name; default true when the seed sets a minimum role."""
+    value = project.extra.get('restrict_user_defined_variables')
+    if value is None:
+        return 'pipeline_variables_minimum_override_role' in project.extra
+    return bool(value)
+
+
 def can_set_variables(state, user, project):
-    """``set_pipeline_variables``: the user's role reaches the project's minimum override role."""
+    """``set_pipeline_variables`` (app/policies/project_policy.rb ``user_defined_variables_allowed``,
+    ``ProjectCiCdSetting#override_pipeline_variables_allowed?``): always without the restriction;
+    never with ``no_one_allowed`` (admins included); else the user's role reaches the minimum role.
+    An admin counts as Owner [INFERRED]."""
+    if not restricts_variables(project):
+        return True
+    minimum = OVERRIDE_ROLES[override_role(project)]
+    if minimum is None:
+        return False
     if user is not None and user.admin:
         return True
-    minimum = OVERRIDE_ROLES.get(str(project.extra.get('pipeline_variables_minimum_override_role', 'developer')), DEVELOPER)
-    return minimum is not None and state.project_access(user, project) >= minimum
+    return state.project_access(user, project) >= minimum
+
+
+def can_update_pipeline(state, user, project):
+    """``update_pipeline`` on a project's pipeline: Developer+ (protected refs are not modelled)."""
+    return can_create(state, user, project)
 
 
 def can_create(state, user, project):
@@ -524,6 +567,7 @@ def retry_pipeline(call):
     for job in pipeline.latest_processables():
         if job.status(now) in ('failed', 'canceled') and job.retryable(now):
             pipeline.retry_job(job, call.user, now, enqueue=False)
+    pipeline.reset_source_bridge(call.user, now)
     pipeline.settle(now)
     return Response.json(201, render(pipeline, now, call.external_url))
 

@@ -350,7 +350,7 @@ def test_python_gitlab_bridges(make_fake):
 
 
 @pytest.mark.parametrize('trigger', [{'include': CHILD, 'project': 'g/other'}, {'strategy': 'depend'}, {'include': []},
-                                     {'project': 'g/other', 'strategy': 'mirror'}, {'include': [{'stage': 'x'}]}, 7])
+                                     {'project': 'g/other', 'strategy': 'wait'}, {'include': [{'stage': 'x'}]}, 7])
 def test_seed_errors_for_triggers(trigger):
     with pytest.raises(SeedError):
         ci.JobSpec({'name': 'bridge', 'trigger': trigger}, 'projects: g/p: ci')
