@@ -32,8 +32,10 @@ STATES = ('present', 'run', 'retried', 'canceled', 'played', 'erased')
 FAIL_ON_CHOICES = ('failed', 'canceled', 'skipped')
 DEFAULT_FAIL_ON = ('failed', 'canceled')
 DEFAULT_TAIL_LINES = 20
-MAX_POLL_INTERVAL = 30.0
-POLL_GROWTH = 1.5
+# The default cap of the poll interval (option poll_interval_max) and its growth per poll: the end
+# of a pipeline is seen at most one cap after it happens, however long it ran.
+MAX_POLL_INTERVAL = 10.0
+POLL_GROWTH = 1.25
 RECORD_SUFFIX = '.cicd-gitlab'
 REDACTED = '********'
 # Result keys of the job entity (lib/api/entities/ci/job_basic.rb, lib/api/entities/ci/job.rb);
@@ -249,6 +251,8 @@ def _number_problems(params):
         problems.append('wait_timeout must be greater than 0, got %s' % params['wait_timeout'])
     if params.get('poll_interval') is not None and params['poll_interval'] <= 0:
         problems.append('poll_interval must be greater than 0, got %s' % params['poll_interval'])
+    if params.get('poll_interval_max') is not None and params['poll_interval_max'] <= 0:
+        problems.append('poll_interval_max must be greater than 0, got %s' % params['poll_interval_max'])
     if params.get('artifacts_max_size') is not None and params['artifacts_max_size'] <= 0:
         problems.append('artifacts_max_size must be greater than 0 bytes, got %s' % params['artifacts_max_size'])
     bad = [item for item in (params.get('fail_on') or []) if item not in FAIL_ON_CHOICES]
@@ -315,15 +319,31 @@ def validate_params(params, isdir=os.path.isdir):
         _check_string_map(params, name, problems)
     if params.get('inputs') is not None and not isinstance(params['inputs'], dict):
         problems.append('inputs must be a dictionary')
+    problems.extend(_downstream_problems(params))
     problems.extend(_url_value_problems(params))
     problems.extend(_destination_problems(params, isdir))
+    return problems
+
+
+def _downstream_problems(params):
+    """``downstream``: trigger job names leading from the parent pipeline to the job's pipeline."""
+    value = params.get('downstream')
+    if value is None:
+        return []
+    problems = []
+    if params.get('name') is None:
+        problems.append('downstream needs name: it picks the pipeline of the tree in which to find the job by name')
+    if params.get('follow_downstream') is False:
+        problems.append('downstream cannot be used with follow_downstream=false')
+    if any(not isinstance(item, str) or not item.strip() or _CONTROL_RE.search(item) for item in value):
+        problems.append('downstream must be a list of trigger job names (non-empty strings without control characters)')
     return problems
 
 
 # ---- waiting ------------------------------------------------------------------------------
 
 def poll_intervals(initial, cap):
-    """Seconds to sleep between polls: ``initial``, then x1.5 each time, never more than ``cap``."""
+    """Seconds to sleep between polls: ``initial``, then x1.25 each time, never more than ``cap``."""
     cap = float(cap)
     delay = min(float(initial), cap)
     while True:
@@ -331,22 +351,30 @@ def poll_intervals(initial, cap):
         delay = min(delay * POLL_GROWTH, cap)
 
 
-def interval_cap(wait_timeout):
-    """The largest poll interval: 30 s, or the whole timeout when it is shorter."""
-    return min(MAX_POLL_INTERVAL, float(wait_timeout))
+def interval_cap(wait_timeout, poll_interval_max=None):
+    """The largest poll interval: ``poll_interval_max`` (default 10 s), or the whole timeout when it is shorter."""
+    cap = MAX_POLL_INTERVAL if poll_interval_max is None else float(poll_interval_max)
+    return min(cap, float(wait_timeout))
 
 
-def wait_for(fetch, done, timeout, intervals, sleep=time.sleep, clock=time.monotonic):
+_UNSEEN = object()
+
+
+def wait_for(fetch, done, timeout, intervals, sleep=time.sleep, clock=time.monotonic, initial=_UNSEEN):
     """Call ``fetch()`` until ``done(value)`` or ``timeout`` seconds have passed.
 
     Returns ``(value, elapsed, finished)`` with the last value seen. A sleep never runs past the
     deadline, and ``fetch`` is called once more at the deadline, so a change is seen at most one
-    interval after it happens.
+    interval after it happens. With ``initial`` (a value just read) the first ``fetch`` waits one
+    interval: ``initial`` stands for the read at the start.
     """
     start = clock()
     deadline = start + timeout
+    value, fresh = initial, initial is not _UNSEEN
     for delay in intervals:
-        value = fetch()
+        if not fresh:
+            value = fetch()
+        fresh = False
         now = clock()
         if done(value):
             return value, now - start, True

@@ -23,10 +23,24 @@ description:
     pipeline GitLab's own by-ref artifact download uses. Artifacts are then always downloaded by the
     id of the job found, so the module never silently picks a job of another pipeline."
   - Retried jobs are never selected by name; among jobs of the same name in one pipeline the newest
-    (highest id) wins. Only jobs of the pipeline itself are searched, not those of child or
-    downstream pipelines, and trigger (bridge) jobs are not jobs for this module.
+    (highest id) wins. Trigger (bridge) jobs are not jobs for this module.
+  - "Pipeline trees: a pipeline's trigger jobs start child pipelines (C(trigger:include)) and pipelines of other
+    projects (C(trigger:project)). By default (O(follow_downstream=true)) O(name) is looked up in the whole tree,
+    recursively, and waiting on a pipeline waits on the tree. A name found in several pipelines of the tree is an
+    error listing the candidates (pipeline id, project, the trigger jobs leading to it); O(downstream) picks one.
+    A job found in a downstream pipeline is acted on (play, retry, cancel, erase, keep, artifacts, log) in that
+    pipeline's own project."
+  - "The tree has finished when every pipeline in it has finished (a pipeline waiting only on manual jobs counts,
+    also when a trigger job with C(strategy: depend) keeps its parent running on it). Its status is derived from every
+    pipeline: a job that fails anywhere fails the task (O(fail_on); jobs allowed to fail, and pipelines below a trigger
+    job allowed to fail, do not), naming the job, its pipeline, project and the last lines of its log. A trigger job
+    that could not create its downstream pipeline (no permission, no such project or branch, a loop, too deep) fails
+    the task with GitLab's C(failure_reason) explained."
   - "Waiting (O(wait=true)): the module polls GitLab, first after O(poll_interval) seconds, then at
-    intervals growing by half each time, at most 30 seconds (or O(wait_timeout) when shorter). A job
+    intervals growing by a quarter each time (x1.25), at most O(poll_interval_max) seconds (10 by default, or
+    O(wait_timeout) when shorter), so the end of a pipeline or tree is seen at most that long after it happens.
+    Each poll reads each pipeline of the tree still running (one request each); a pipeline's jobs and trigger jobs
+    are read only when its status changed, so one pipeline costs one request per poll. A
     has finished when its status is C(success), C(failed), C(canceled) or C(skipped); a job in
     C(manual) waits for a person, so waiting ends there too (C(scheduled) and C(canceling) are waited
     for). A pipeline has finished when its status is one of those four or C(manual), or when all its
@@ -141,7 +155,26 @@ options:
       - The name of the job, looked up in the pipeline given by O(pipeline_id) or O(ref)
         (for O(state=run), in the new pipeline).
       - Retried jobs are never selected; among jobs of that name the newest wins.
+      - With O(follow_downstream=true) (the default) the jobs of downstream pipelines are searched too; see
+        O(downstream). With O(state=run) the module waits (at most O(wait_timeout)) until a job of that name
+        appears in the tree, since child pipelines start after their trigger job runs.
     type: str
+  follow_downstream:
+    description:
+      - Follow the pipeline's trigger jobs into their downstream pipelines (child and multi-project), recursively;
+        O(name) is looked up in every pipeline of the tree, and O(wait) waits until the whole tree has finished.
+      - V(false) searches and waits on the pipeline itself alone (its trigger jobs are then not read).
+      - Reading a downstream pipeline of a project the token cannot read fails the task.
+    type: bool
+    default: true
+  downstream:
+    description:
+      - With O(name), the pipeline of the tree to find the job in, as the names of the trigger jobs leading to it
+        from the pipeline given by O(pipeline_id), O(ref) or started by O(state=run), such as V([deploy-child]) or
+        V([platform, integration]). V([]) is the pipeline itself.
+      - Needed when the name matches jobs in several pipelines of the tree.
+    type: list
+    elements: str
   pipeline_id:
     description:
       - The pipeline in which to find the job O(name).
@@ -183,6 +216,10 @@ options:
         C(secret: true); it is then never logged, and masked in every result, message and log line of the
         task. A secret value is masked wherever it occurs, so a short one (V(1), V(yes)) would also mask
         ids and sizes that contain it: only mark real secrets."
+      - "GitLab 17.7 and later can restrict who may pass pipeline variables (the project setting
+        C(ci_pipeline_variables_minimum_override_role); new projects on GitLab.com allow no one). GitLab then refuses
+        the start with C(Insufficient permissions to set pipeline variables); the task fails naming the setting, its
+        value when the token can read it (Maintainers can), and the role needed, and suggests O(inputs)."
       - With C(variable_type) V(file) GitLab writes the value to a file and puts its path in the variable.
         GitLab takes file variables only when the pipeline is started with the API token; with
         O(trigger_token) a file variable is refused before anything is sent.
@@ -212,15 +249,22 @@ options:
     default: 600
   poll_interval:
     description:
-      - Seconds before the first poll while waiting; each later interval is half as long again, at most
-        30 seconds (or O(wait_timeout)).
+      - Seconds before the first poll while waiting; each later interval is a quarter longer (x1.25), at most
+        O(poll_interval_max) (or O(wait_timeout) when shorter).
     type: float
     default: 5
+  poll_interval_max:
+    description:
+      - The longest interval between two polls while waiting, in seconds. The end of what is waited for is seen at
+        most this long after it happens, however long it ran.
+    type: float
+    default: 10
   fail_on:
     description:
       - The final statuses that fail the task after waiting (O(wait=true)); V(skipped) is not in the
         default.
-      - For a pipeline, its status; jobs allowed to fail never fail the task.
+      - For a pipeline, its status, and with O(follow_downstream=true) the status of every pipeline of its tree and of
+        their jobs; jobs allowed to fail never fail the task.
     type: list
     elements: str
     choices: [failed, canceled, skipped]
@@ -370,6 +414,28 @@ EXAMPLES = r'''
     wait: true
     fail_on: [failed, canceled, skipped]
   register: retried
+
+- name: Run a monorepo pipeline and wait for its child and downstream pipelines too
+  cicd.gitlab.gitlab_ci_job:
+    api_url: https://gitlab.example.com
+    api_token: "{{ gitlab_token }}"
+    project: acme/monorepo
+    state: run
+    ref: main
+    wait: true
+    poll_interval_max: 5
+  register: tree
+
+- name: Download the report of the e2e job of the child pipeline started by the trigger job "integration"
+  cicd.gitlab.gitlab_ci_job:
+    api_url: https://gitlab.example.com
+    api_token: "{{ gitlab_token }}"
+    project: acme/monorepo
+    pipeline_id: "{{ tree.pipeline.id }}"
+    name: e2e
+    downstream: [integration]
+    artifact_path: report.xml
+    artifacts_dest: /tmp/e2e-report.xml
 
 - name: Cancel the running e2e job of the newest pipeline on main
   cicd.gitlab.gitlab_ci_job:
@@ -613,6 +679,25 @@ pipeline:
       type: list
       elements: dict
       sample: [{id: 7, name: build, stage: build, status: success}, {id: 8, name: deploy, stage: deploy, status: manual}]
+    tree_status:
+      description:
+        - The status of the whole tree after waiting (O(follow_downstream=true)), C(running) while any pipeline runs,
+          the status that failed the task, else C(manual) when a pipeline waits on a manual job, else the pipeline's own.
+      type: str
+      returned: after waiting on a pipeline with O(follow_downstream=true)
+      sample: success
+    downstream:
+      description:
+        - With O(follow_downstream=true), the pipelines its trigger jobs started, each with the fields above (except
+          RV(pipeline.tree_status)), its own C(downstream), and C(project) (its project's full path), C(project_id) and
+          C(bridge) (the trigger job that started it, C(id), C(name), C(stage), C(status), C(allow_failure),
+          C(failure_reason), C(web_url)).
+        - A downstream pipeline's C(created_at) and C(finished_at) may be null when it was read only from its trigger job.
+      type: list
+      elements: dict
+      returned: with O(follow_downstream=true)
+      sample: [{id: 6, status: success, project: acme/app, project_id: 1, bridge: {id: 9, name: child, status: success},
+               jobs: [{id: 10, name: unit, stage: test, status: success}], downstream: []}]
 artifacts:
   description: The artifacts file on the managed host (O(artifacts_dest)).
   returned: when O(artifacts_dest) is set and the job was acted on
@@ -669,6 +754,7 @@ log:
 
 import os
 import time
+from urllib.parse import urlsplit
 
 from ansible_collections.cicd.gitlab.plugins.module_utils._module import TaskFailure, build_client, gitlab_argument_spec, run_module
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
@@ -682,6 +768,7 @@ from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
 from ansible_collections.cicd.gitlab.plugins.module_utils import _files
 from ansible_collections.cicd.gitlab.plugins.module_utils import _jobs as logic
 from ansible_collections.cicd.gitlab.plugins.module_utils import _lost as lost
+from ansible_collections.cicd.gitlab.plugins.module_utils import _tree as tree
 
 # Injectable for unit tests.
 SLEEP = time.sleep
@@ -705,6 +792,9 @@ def argument_spec():
         wait=dict(type='bool', default=False),
         wait_timeout=dict(type='int', default=600),
         poll_interval=dict(type='float', default=5),
+        poll_interval_max=dict(type='float', default=logic.MAX_POLL_INTERVAL),
+        follow_downstream=dict(type='bool', default=True),
+        downstream=dict(type='list', elements='str'),
         fail_on=dict(type='list', elements='str', default=list(logic.DEFAULT_FAIL_ON), choices=list(logic.FAIL_ON_CHOICES)),
         keep_artifacts=dict(type='bool', default=False),
         artifacts_dest=dict(type='path'),
@@ -725,6 +815,8 @@ class JobTask:
         self.client = client
         self.params = module.params
         self.project = module.params['project']
+        self.root_project = self.project   # self.project becomes a downstream pipeline's project for its job
+        self.tree = None
         self.check = module.check_mode
         self.changed = False
         self.actions = []
@@ -783,7 +875,7 @@ class JobTask:
             job = self.wait_job(job)
             self.result['job'] = logic.public_job(job)
             if self.params['state'] == 'run':
-                self.refresh_pipeline(self.result['pipeline']['id'])
+                self.refresh_tree()
             self.check_job_outcome(job)
         if self.params['keep_artifacts']:
             job = self.keep(job)
@@ -832,6 +924,8 @@ class JobTask:
             self.fail('the trigger token is not valid for project %s, or the project does not exist '
                       '(GitLab answers 404 for both): %s' % (self.project, err))
         except GitLabValidationError as err:  # e.g. an unknown ref, or rules that leave no job
+            if tree.variables_denied(err.gitlab_message):
+                self.fail(tree.variables_message(self.project, self.variables_role(), trigger=bool(p['trigger_token'])), status=err.status)
             self.fail('GitLab did not start a pipeline on ref %s of project %s: %s' % (p['ref'], self.project, err), status=err.status)
         except GitLabError as err:
             if not lost.maybe_applied(err):
@@ -846,13 +940,25 @@ class JobTask:
             # wait out): report the pipeline as GitLab answered.
             self.result['pipeline'] = logic.public_pipeline(pipeline, [])
             return None
-        jobs = self.client.list_pipeline_jobs(self.project, pipeline['id'])
-        self.result['pipeline'] = logic.public_pipeline(pipeline, jobs)
+        self.tree = self.new_tree(pipeline, follow=p['follow_downstream'] and bool(p['wait'] or p['name']))
+        self.read_tree()
+        self.result['pipeline'] = self.tree.public()
         if p['name'] is None:
             if p['wait']:
-                self.wait_pipeline(pipeline, jobs)
+                self.wait_pipeline()
             return None
-        return self.job_in_new_pipeline(pipeline, jobs)
+        return self.job_in_new_pipeline()
+
+    def variables_role(self):
+        """The project's ci_pipeline_variables_minimum_override_role, or None when the token cannot read it.
+
+        GET /projects/:id shows it to Maintainers (lib/api/entities/project.rb, GitLab 17.7+).
+        """
+        try:
+            answer = self.client.get_project(self.root_project)
+        except GitLabError:
+            return None
+        return answer.get('ci_pipeline_variables_minimum_override_role') if isinstance(answer, dict) else None
 
     def newest_pipeline(self):
         """``(known, id)`` of the ref's newest pipeline before starting one (id None: it has none).
@@ -902,46 +1008,102 @@ class JobTask:
         except GitLabError:
             return found
 
-    def job_in_new_pipeline(self, pipeline, jobs):
-        if not jobs:
-            # GitLab creates a pipeline's jobs with it; give it a moment when the list is still empty.
-            jobs, dummy, dummy = self.wait(lambda: self.client.list_pipeline_jobs(self.project, pipeline['id']), bool, initial=jobs)
-        job = logic.pick_job(jobs, self.params['name'])
-        if job is None:
-            self.fail(self.no_such_job(pipeline, jobs))
-        return job
+    def job_in_new_pipeline(self):
+        """The job O(name) of the tree just started; waits until it appears (a child pipeline starts later)."""
+        t = self.tree
 
-    def no_such_job(self, pipeline, jobs):
-        names = sorted(set(job.get('name') for job in jobs if job.get('name')))
-        return ('no job named %s in pipeline %s (ref %s, status %s) of project %s; its jobs: %s '
-                '(jobs of child or downstream pipelines are not searched)'
-                % (self.params['name'], pipeline.get('id'), pipeline.get('ref'), pipeline.get('status'),
-                   self.project, ', '.join(names) or 'none'))
+        def found(dummy):
+            node, job, problem = t.pick(self.params['name'], self.params['downstream'])
+            return job is not None or problem is not None or t.finished()
 
-    def wait_pipeline(self, pipeline, jobs=()):
-        def fetch():
-            return (self.client.get_pipeline(self.project, pipeline['id']),
-                    self.client.list_pipeline_jobs(self.project, pipeline['id']))
+        if not found(None):
+            dummy, dummy, dummy = self.wait(self.poll_tree, found, initial=t, fresh=True)
+            self.result['pipeline'] = t.public()
+        return self.pick_in_tree()
 
-        (pipeline, jobs), elapsed, finished = self.wait(fetch, lambda pair: logic.pipeline_finished(*pair),
-                                                        initial=(pipeline, list(jobs)))
-        self.result['pipeline'] = logic.public_pipeline(pipeline, jobs)
-        what = 'pipeline %s to finish' % pipeline['id']
+    def no_such_job(self):
+        root = self.tree.node(self.tree.root)['pipeline']
+        where = ('in the tree of pipeline %s' % root.get('id')) if len(self.tree.nodes) > 1 else 'in pipeline %s' % root.get('id')
+        if self.params['downstream'] is not None:
+            where += ' at downstream %s' % list(self.params['downstream'])
+        return ('no job named %s %s (ref %s, status %s) of project %s; its jobs: %s%s'
+                % (self.params['name'], where, root.get('ref'), root.get('status'), self.root_project,
+                   ', '.join(self.tree.job_names()) or 'none',
+                   '' if self.tree.follow else ' (follow_downstream=false: jobs of downstream pipelines are not searched)'))
+
+    # ---- pipeline trees -------------------------------------------------------------------------
+
+    def new_tree(self, pipeline, follow=None):
+        follow = self.params['follow_downstream'] if follow is None else follow
+        return tree.Tree(pipeline, self.root_project, self.result.get('project_path'), follow=follow,
+                         prefix=urlsplit(self.client.base_url).path)
+
+    def read_tree(self):
+        """Read the jobs (and bridges) of every pipeline whose status changed or that is new, downstream ones too."""
+        t = self.tree
+        while t.stale():
+            for pid in t.stale():
+                node = t.node(pid)
+                try:
+                    jobs = self.client.list_pipeline_jobs(node['project'], pid)
+                    bridges = self.client.list_pipeline_bridges(node['project'], pid) if t.needs_bridges(pid) else None
+                except (GitLabPermissionError, GitLabNotFoundError) as err:
+                    if node['bridge'] is None:
+                        raise
+                    self.fail('%s cannot be read with this token (%s); give a token that can read that project, or '
+                              'follow_downstream=false to wait on the parent pipeline alone' % (tree.describe_node(node), err),
+                              pipeline=t.public())
+                t.set_jobs(pid, jobs, bridges)
+
+    def poll_tree(self):
+        """One poll: each pipeline still running is read (one request); those that changed, their jobs and bridges."""
+        t = self.tree
+        for pid in t.to_poll():
+            t.update_pipeline(pid, self.client.get_pipeline(t.node(pid)['project'], pid))
+        self.read_tree()
+        return t
+
+    def wait_pipeline(self):
+        t = self.tree
+        dummy, elapsed, finished = self.wait(self.poll_tree, lambda dummy: t.finished(), initial=t, fresh=True)
+        self.result['pipeline'] = self.tree_result()
+        root = t.node(t.root)['pipeline']
+        what = ('pipeline %s to finish' % root['id']) if len(t.nodes) == 1 else 'the tree of pipeline %s (%d pipelines) to finish' % (
+            root['id'], len(t.nodes))
         if not finished:
-            self.fail(logic.timeout_message(what, pipeline.get('status'), elapsed, self.params['wait_timeout']))
-        self.note('waited %.1f s for %s (%s)' % (elapsed, what, pipeline.get('status')))
-        status, blamed = logic.pipeline_outcome(pipeline, jobs, self.params['fail_on'])
-        if status:
-            text = 'pipeline %s on ref %s ended with status %s' % (pipeline['id'], pipeline.get('ref'), status)
-            if blamed:
-                text += '; failing jobs: %s\n%s' % (
-                    ', '.join('%s (%s, %s)' % (job.get('name'), job.get('id'), job.get('status')) for job in blamed),
-                    logic.tail_message(blamed[0], self.tail(blamed[0]), self.secrets))
-            self.fail(text)
+            self.fail(logic.timeout_message(what, tree.timeout_status(t), elapsed, self.params['wait_timeout']))
+        self.note('waited %.1f s for %s (%s)' % (elapsed, what, t.status(self.params['fail_on'])))
+        self.check_tree_outcome()
 
-    def refresh_pipeline(self, pipeline_id):
-        pipeline = self.client.get_pipeline(self.project, pipeline_id)
-        self.result['pipeline'] = logic.public_pipeline(pipeline, self.client.list_pipeline_jobs(self.project, pipeline_id))
+    def check_tree_outcome(self):
+        t = self.tree
+        status, blamed, broken = t.outcome(self.params['fail_on'])
+        if not status:
+            return
+        root = t.node(t.root)['pipeline']
+        head = 'pipeline %s on ref %s' % (root['id'], root.get('ref'))
+        text = '%s ended with status %s' % (head if len(t.nodes) == 1 else 'the tree of ' + head, status)
+        parts = [tree.bridge_message(node, bridge) for node, bridge in broken]
+        if blamed:
+            node, job = blamed[0]
+            text += '; failing jobs: %s' % ', '.join(
+                '%s (%s, %s)%s' % (j.get('name'), j.get('id'), j.get('status'), '' if n['bridge'] is None else ' in ' + tree.describe_node(n))
+                for n, j in blamed)
+            tail = logic.tail_message(job, self.tail(job, node['project']), self.secrets)
+            parts.append(tail if node['bridge'] is None else 'in %s: %s' % (tree.describe_node(node), tail))
+        self.fail('\n'.join([text] + parts))
+
+    def tree_result(self):
+        result = self.tree.public()
+        if self.tree.follow:
+            result['tree_status'] = self.tree.status(self.params['fail_on'])
+        return result
+
+    def refresh_tree(self):
+        if self.tree is None:
+            return
+        self.poll_tree()
+        self.result['pipeline'] = self.tree_result()
 
     # ---- finding a job --------------------------------------------------------------------------
 
@@ -953,15 +1115,25 @@ class JobTask:
             except GitLabNotFoundError:
                 self.fail('job %s not found in project %s (or the project does not exist or the token cannot see it; '
                           'trigger jobs are not jobs here)' % (p['job_id'], self.project))
-        pipeline = self.find_pipeline()
+        self.tree = self.new_tree(self.find_pipeline())
         try:
-            jobs = self.client.list_pipeline_jobs(self.project, pipeline['id'])
+            self.read_tree()
         except GitLabNotFoundError:
-            self.fail('pipeline %s not found in project %s' % (pipeline['id'], self.project))
-        self.result['pipeline'] = logic.public_pipeline(pipeline, jobs)
-        job = logic.pick_job(jobs, p['name'])
+            self.fail('pipeline %s not found in project %s' % (self.tree.root, self.project))
+        self.result['pipeline'] = self.tree.public()
+        return self.pick_in_tree()
+
+    def pick_in_tree(self):
+        """The job O(name) in the tree (O(downstream) picks the pipeline); a job of a downstream pipeline is then
+        acted on in that pipeline's own project."""
+        node, job, problem = self.tree.pick(self.params['name'], self.params['downstream'])
+        if problem:
+            self.fail(problem)
         if job is None:
-            self.fail(self.no_such_job(pipeline, jobs))
+            self.fail(self.no_such_job())
+        if node['bridge'] is not None:
+            self.project = node['project']
+            self.note('found %s in %s' % (logic.describe_job(job), tree.describe_node(node)))
         return job
 
     def find_pipeline(self):
@@ -1105,8 +1277,10 @@ class JobTask:
 
     # ---- waiting --------------------------------------------------------------------------------
 
-    def wait(self, fetch, done, initial=None):
+    def wait(self, fetch, done, initial=None, fresh=False):
         """Poll until done or the task's wait_timeout is used up: ``(value, elapsed, finished)``.
+
+        ``fresh``: ``initial`` was just read, so the first poll comes one interval later.
 
         While waiting, the client's deadline is the end of wait_timeout (unless the task's own deadline
         comes first), so an answer that arrives slowly cannot outlast it; the task's deadline is put back
@@ -1114,7 +1288,7 @@ class JobTask:
         """
         p = self.params
         remaining = p['wait_timeout'] - (CLOCK() - self.started)
-        intervals = logic.poll_intervals(p['poll_interval'], logic.interval_cap(p['wait_timeout']))
+        intervals = logic.poll_intervals(p['poll_interval'], logic.interval_cap(p['wait_timeout'], p['poll_interval_max']))
         seen = [initial]
 
         def fetch_and_keep():
@@ -1125,6 +1299,8 @@ class JobTask:
         saved = self.bound_client(remaining, reason)
         start = CLOCK()
         try:
+            if fresh:
+                return logic.wait_for(fetch_and_keep, done, remaining, intervals, sleep=SLEEP, clock=CLOCK, initial=initial)
             return logic.wait_for(fetch_and_keep, done, remaining, intervals, sleep=SLEEP, clock=CLOCK)
         except GitLabError as err:
             if not isinstance(err, lost.DEADLINE_ERROR) or getattr(self.client, 'deadline_reason', None) != reason:
@@ -1169,12 +1345,12 @@ class JobTask:
         if logic.job_outcome(job, self.params['fail_on']):
             self.fail(logic.tail_message(job, self.tail(job), self.secrets))
 
-    def tail(self, job):
+    def tail(self, job, project=None):
         count = self.params['log_lines']
         count = logic.DEFAULT_TAIL_LINES if count is None else count
         if not count:
             return None
-        return logic.clean_log_lines(self.client.job_log_tail(self.project, job['id'], count))
+        return logic.clean_log_lines(self.client.job_log_tail(project or self.project, job['id'], count))
 
     # ---- artifacts and logs ---------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ def params(**kwargs):
                   latest_successful=False, trigger_token=None, variables=None, inputs=None, job_variables=None,
                   wait=False, wait_timeout=600, poll_interval=5.0, fail_on=['failed', 'canceled'],
                   keep_artifacts=False, artifacts_dest=None, artifact_path=None, artifacts_max_size=None,
-                  force=False, log_dest=None, log_lines=None)
+                  force=False, log_dest=None, log_lines=None, poll_interval_max=10.0, follow_downstream=True, downstream=None)
     result.update(kwargs)
     return result
 
@@ -80,6 +80,10 @@ INVALID = [
     (dict(job_id=12, wait_timeout=-5), 'wait_timeout must be greater than 0'),
     (dict(job_id=12, poll_interval=0), 'poll_interval must be greater than 0'),
     (dict(job_id=12, poll_interval=-1.5), 'poll_interval must be greater than 0'),
+    (dict(job_id=12, poll_interval_max=0), 'poll_interval_max must be greater than 0'),
+    (dict(job_id=12, downstream=['child']), 'downstream needs name'),
+    (dict(pipeline_id=3, name='x', downstream=['child', '']), 'downstream must be a list of trigger job names'),
+    (dict(pipeline_id=3, name='x', downstream=['child'], follow_downstream=False), 'downstream cannot be used with follow_downstream=false'),
     (dict(job_id=12, artifacts_dest='/nowhere/app.zip'), 'artifacts_dest: the directory /nowhere does not exist'),
     (dict(job_id=12, log_dest='/nowhere/job.log'), 'log_dest: the directory /nowhere does not exist'),
     (dict(job_id=12, log_dest='/srv/drop'), 'log_dest must be a file'),
@@ -219,18 +223,25 @@ def test_status_classes_partition_gitlab_statuses():
 # ---- polling ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('initial, cap, expected', [
-    (2, 30, [2, 3, 4.5, 6.75, 10.125, 15.1875, 22.78125, 30, 30]),
-    (5, 30, [5, 7.5, 11.25, 16.875, 25.3125, 30, 30]),
-    (1, 4, [1, 1.5, 2.25, 3.375, 4, 4]),
-    (50, 30, [30, 30, 30]),
+    (2, 10, [2, 2.5, 3.125, 3.90625, 4.8828125, 6.103515625, 7.62939453125, 9.5367431640625, 10, 10]),
+    (5, 10, [5, 6.25, 7.8125, 9.765625, 10, 10]),
+    (1, 4, [1, 1.25, 1.5625, 1.953125, 2.44140625, 3.0517578125, 3.814697265625, 4, 4]),
+    (50, 10, [10, 10, 10]),
+    (2, 30, [2, 2.5, 3.125]),
 ])
-def test_poll_intervals_grow_by_half_and_stop_at_the_cap(initial, cap, expected):
+def test_poll_intervals_grow_by_a_quarter_and_stop_at_the_cap(initial, cap, expected):
     assert list(itertools.islice(j.poll_intervals(initial, cap), len(expected))) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize('timeout, cap', [(600, 30), (10, 10), (45, 30), (0.5, 0.5)])
-def test_interval_cap_is_30_s_or_the_timeout(timeout, cap):
-    assert j.interval_cap(timeout) == cap
+def test_poll_intervals_never_grow_more_than_a_quarter():
+    got = list(itertools.islice(j.poll_intervals(0.1, 10), 60))
+    assert all(later <= earlier * 1.25 + 1e-9 for earlier, later in zip(got, got[1:])) and got[-1] == 10
+
+
+@pytest.mark.parametrize('timeout, maximum, cap', [(600, None, 10), (5, None, 5), (45, None, 10), (0.5, None, 0.5),
+                                                   (600, 30, 30), (600, 2.5, 2.5), (20, 30, 20)])
+def test_interval_cap_is_poll_interval_max_or_the_timeout(timeout, maximum, cap):
+    assert j.interval_cap(timeout, maximum) == cap
 
 
 class FakeTime:
@@ -255,8 +266,8 @@ def test_wait_for_returns_as_soon_as_done():
     value, elapsed, finished = j.wait_for(lambda: next(statuses), lambda s: s == 'success', 600,
                                           j.poll_intervals(2, 30), sleep=clock.sleep, clock=clock.clock)
     assert (value, finished) == ('success', True)
-    assert clock.sleeps == [2, 3, 4.5]
-    assert elapsed == pytest.approx(9.5)
+    assert clock.sleeps == [2, 2.5, 3.125]
+    assert elapsed == pytest.approx(7.625)
 
 
 def test_wait_for_never_sleeps_past_the_deadline_and_polls_at_it():
@@ -270,7 +281,7 @@ def test_wait_for_never_sleeps_past_the_deadline_and_polls_at_it():
     value, elapsed, finished = j.wait_for(fetch, lambda s: s == 'success', 20, j.poll_intervals(5, 30),
                                           sleep=clock.sleep, clock=clock.clock)
     assert (value, finished) == ('running', False)
-    assert clock.sleeps == [5, 7.5, 7.5]
+    assert clock.sleeps == [5, 6.25, 7.8125, 0.9375]
     assert calls[-1] == pytest.approx(1020.0)
     assert elapsed == pytest.approx(20)
 
@@ -285,6 +296,22 @@ def test_wait_for_sees_a_finish_within_one_interval():
     assert finished
     # The finish was seen by the first poll after it, at most one (current) interval later.
     assert 0 <= (1000.0 + elapsed) - finish_at <= clock.sleeps[-1]
+
+
+def test_wait_for_with_a_value_just_read_polls_one_interval_later():
+    clock = FakeTime()
+    calls = []
+
+    def fetch():
+        calls.append(clock.now)
+        return 'success' if len(calls) > 1 else 'running'
+
+    value, elapsed, finished = j.wait_for(fetch, lambda s: s == 'success', 600, j.poll_intervals(2, 10),
+                                          sleep=clock.sleep, clock=clock.clock, initial='running')
+    assert (value, finished) == ('success', True) and calls == [1002.0, 1004.5]
+    done = j.wait_for(fetch, lambda s: s == 'success', 600, j.poll_intervals(2, 10), sleep=clock.sleep, clock=clock.clock,
+                      initial='success')
+    assert done[0] == 'success' and len(calls) == 2
 
 
 def test_wait_for_with_no_time_left_polls_once():

@@ -114,8 +114,11 @@ def test_run_waits_for_the_pipeline_and_each_run_starts_one(capsys, fake, clock)
     assert pipeline['status'] == 'success' and pipeline['source'] == 'api' and pipeline['ref'] == 'main'
     assert {j['name']: j['status'] for j in pipeline['jobs']} == {'build': 'success', 'test': 'success', 'deploy': 'manual'}
     seen = calls(fake)
-    assert seen[:3] == [('GET', API + '/pipelines'), ('POST', API + '/pipeline'), ('GET', API + '/pipelines/%d/jobs' % pipeline['id'])]
-    assert set(seen[3:]) == {('GET', API + '/pipelines/%d' % pipeline['id']), ('GET', API + '/pipelines/%d/jobs' % pipeline['id'])}
+    one, jobs, bridges = (('GET', API + '/pipelines/%d%s' % (pipeline['id'], tail)) for tail in ('', '/jobs', '/bridges'))
+    assert seen[:4] == [('GET', API + '/pipelines'), ('POST', API + '/pipeline'), jobs, bridges]
+    # One request per poll; its jobs once more at the end (its trigger jobs were read once: it has none).
+    polls = [call for call in seen[4:] if call == one]
+    assert seen[4:] == polls[:-1] + [one, jobs] and len(polls) >= 1
     assert writes(fake) == [('POST', API + '/pipeline')]
     assert result['actions'][0] == 'started pipeline %d on ref main with the API token' % pipeline['id']
     assert result['actions'][1].startswith('waited ') and result['actions'][1].endswith('for pipeline %d to finish (success)' % pipeline['id'])
@@ -311,6 +314,12 @@ def test_present_finds_a_job_by_name_and_ref_without_writing(capsys, fake, clock
     result = run(capsys, fake, name='test', ref='main')
     assert result['changed'] is False and result['msg'] == 'job %d (test) is success' % jobs['test']['id']
     assert result['job']['id'] == jobs['test']['id'] and result['pipeline']['id'] == pipeline_id
+    # The name is looked up in the whole tree: the pipeline's trigger jobs are read too (it has none).
+    assert calls(fake) == [('GET', API + '/pipelines'), ('GET', API + '/pipelines/%d/jobs' % pipeline_id),
+                           ('GET', API + '/pipelines/%d/bridges' % pipeline_id)]
+    assert result['pipeline']['downstream'] == []
+    alone = run(capsys, fake, name='test', ref='main', follow_downstream=False)
+    assert alone['job']['id'] == jobs['test']['id'] and 'downstream' not in alone['pipeline']
     assert calls(fake) == [('GET', API + '/pipelines'), ('GET', API + '/pipelines/%d/jobs' % pipeline_id)]
 
 
@@ -467,3 +476,191 @@ def test_a_log_dest_that_is_a_directory_is_refused_before_any_request(capsys, fa
     result = run(capsys, fake, job_id=1, log_dest=str(tmp_path))
     assert result['failed'] is True and 'log_dest' in result['msg']
     assert calls(fake) == []
+
+
+# ---- pipeline trees (tests/integration/targets/gitlab_ci_tree/files/tree-seed.yml) -----------------
+
+TREE_SEED = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'integration', 'targets', 'gitlab_ci_tree', 'files',
+                         'tree-seed.yml')
+MONO = 'mono/app'
+
+
+@pytest.fixture
+def tree_fake():
+    from tests.fake_gitlab import FakeGitLab
+    with FakeGitLab(seed=os.path.normpath(TREE_SEED)) as server:
+        yield server
+
+
+@pytest.fixture
+def tree_clock(tree_fake):
+    found = Clock()
+    tree_fake.state.clock = found
+    with mock.patch.object(module_under_test, 'SLEEP', found.sleep), mock.patch.object(module_under_test, 'CLOCK', found):
+        yield found
+
+
+def project_id(fake, path):
+    return next(p['id'] for p in fake.dump_state()['projects'] if p['full_path'] == path)
+
+
+def flatten(node, depth=0):
+    """``[(depth, pipeline)]`` of a result's pipeline and its downstream pipelines, in tree order."""
+    found = [(depth, node)]
+    for child in node.get('downstream', ()):
+        found.extend(flatten(child, depth + 1))
+    return found
+
+
+def test_run_and_wait_follows_the_whole_tree(capsys, tree_fake, tree_clock):
+    result = run(capsys, tree_fake, project=MONO, state='run', ref='main', wait=True, poll_interval=1)
+    assert 'failed' not in result, result['msg']
+    tree = flatten(result['pipeline'])
+    assert [(depth, node.get('bridge', {}).get('name'), node.get('project')) for depth, node in tree] == [
+        (0, None, None), (1, 'child', MONO), (2, 'grand', MONO), (1, 'multi', 'mono/lib')]
+    # Every pipeline of the tree had finished when the task returned, the child's manual job left waiting.
+    assert [node['status'] for depth, node in tree] == ['success', 'success', 'success', 'success']
+    child_jobs = {job['name']: job['status'] for job in tree[1][1]['jobs']}
+    assert child_jobs == {'unit': 'success', 'approve': 'manual'}
+    assert {job['name']: job['status'] for job in tree[3][1]['jobs']} == {'lib-build': 'success', 'unit': 'success', 'ship': 'manual'}
+    assert tree[3][1]['project_id'] == project_id(tree_fake, 'mono/lib') and tree[3][1]['bridge']['status'] == 'success'
+    assert result['pipeline']['tree_status'] == 'success'
+    assert 'the tree of pipeline %d (4 pipelines) to finish (success)' % result['pipeline']['id'] in result['msg']
+    # Requests of the downstream pipelines go to their own project.
+    lib = '/api/v4/projects/%d' % project_id(tree_fake, 'mono/lib')
+    assert ('GET', lib + '/pipelines/%d/jobs' % tree[3][1]['id']) in calls(tree_fake)
+
+
+def test_each_poll_reads_only_the_pipelines_still_running(capsys, tree_fake, tree_clock):
+    result = run(capsys, tree_fake, project=MONO, state='run', ref='main', wait=True, poll_interval=0.5, poll_interval_max=0.5)
+    ids = dict((node['id'], node) for depth, node in flatten(result['pipeline']))
+    reads = [path for method, path in calls(tree_fake) if method == 'GET' and path.rsplit('/', 2)[-2] == 'pipelines']
+    read_ids = [int(path.rsplit('/', 1)[-1]) for path in reads]
+    assert set(read_ids) <= set(ids)
+    # A pipeline is read no more after its end was seen (its jobs were read then).
+    for pid in ids:
+        jobs_reads = [index for index, (m, p) in enumerate(calls(tree_fake)) if p.endswith('/pipelines/%d/jobs' % pid)]
+        one_reads = [index for index, (m, p) in enumerate(calls(tree_fake)) if p.endswith('/pipelines/%d' % pid)]
+        assert not one_reads or max(one_reads) < max(jobs_reads)
+
+
+def test_follow_downstream_false_waits_on_the_parent_alone(capsys, tree_fake, tree_clock):
+    result = run(capsys, tree_fake, project=MONO, state='run', ref='main', wait=True, poll_interval=1, follow_downstream=False)
+    assert 'failed' not in result and 'downstream' not in result['pipeline'] and 'tree_status' not in result['pipeline']
+    assert not [path for method, path in calls(tree_fake) if path.endswith('/bridges')]
+
+
+def test_a_failing_grandchild_job_fails_the_task_with_its_log_tail(capsys, tree_fake, tree_clock):
+    result = run(capsys, tree_fake, project='mono/fail', state='run', ref='main', wait=True, poll_interval=1)
+    assert result['failed'] is True and result['changed'] is True
+    msg = result['msg']
+    assert msg.startswith('the tree of pipeline %d on ref main ended with status failed' % result['pipeline']['id']), msg
+    assert 'deep (' in msg and 'of mono/fail (trigger jobs child -> grand)' in msg
+    assert msg.endswith('last 3 lines of its log:\nstep 1\nstep 2\nERROR: deep broke')
+    # The parent itself succeeded: without strategy a trigger job succeeds once its downstream exists.
+    assert result['pipeline']['status'] == 'success' and result['pipeline']['tree_status'] == 'failed'
+
+
+def test_a_manual_job_in_a_child_does_not_hang(capsys, tree_fake, tree_clock):
+    result = run(capsys, tree_fake, project='mono/manual', state='run', ref='main', wait=True, poll_interval=1, wait_timeout=120)
+    assert 'failed' not in result, result['msg']
+    child = result['pipeline']['downstream'][0]
+    assert child['status'] == 'manual' and result['pipeline']['tree_status'] == 'manual'
+    assert tree_clock.now - time.time() < 60
+
+
+def test_a_downstream_that_cannot_be_created_fails_in_words(capsys, tree_fake, tree_clock):
+    result = run(capsys, tree_fake, project='mono/denied', state='run', ref='main', wait=True, poll_interval=1)
+    assert result['failed'] is True
+    assert 'trigger job downstream' in result['msg'] and 'failure_reason: insufficient_bridge_permissions' in result['msg']
+    assert 'may not run pipelines in the downstream project' in result['msg']
+
+
+def test_an_ambiguous_name_lists_the_candidates_and_downstream_picks(capsys, tree_fake, tree_clock):
+    first = run(capsys, tree_fake, project=MONO, state='run', ref='main', wait=True, poll_interval=1)
+    pipeline_id = first['pipeline']['id']
+    child, multi = first['pipeline']['downstream'][0], first['pipeline']['downstream'][1]
+    result = run(capsys, tree_fake, project=MONO, pipeline_id=pipeline_id, name='unit')
+    assert result['failed'] is True
+    assert 'matches jobs in 2 pipelines' in result['msg']
+    assert "in pipeline %d of mono/app, downstream: ['child']" % child['id'] in result['msg']
+    assert "in pipeline %d of mono/lib, downstream: ['multi']" % multi['id'] in result['msg']
+    picked = run(capsys, tree_fake, project=MONO, pipeline_id=pipeline_id, name='unit', downstream=['multi'])
+    assert 'failed' not in picked and picked['job']['pipeline_id'] == multi['id']
+    unique = run(capsys, tree_fake, project=MONO, pipeline_id=pipeline_id, name='e2e')
+    assert unique['job']['pipeline_id'] == child['downstream'][0]['id']
+    nowhere = run(capsys, tree_fake, project=MONO, pipeline_id=pipeline_id, name='unit', downstream=['nope'])
+    assert nowhere['failed'] is True and 'no pipeline at downstream' in nowhere['msg']
+    assert run(capsys, tree_fake, project=MONO, pipeline_id=pipeline_id, name='unit', downstream=[])['failed'] is True
+
+
+def test_actions_on_jobs_of_a_child_and_of_a_downstream_project(capsys, tree_fake, tree_clock, tmp_path):
+    first = run(capsys, tree_fake, project=MONO, state='run', ref='main', wait=True, poll_interval=1)
+    pipeline_id = first['pipeline']['id']
+    lib = '/api/v4/projects/%d' % project_id(tree_fake, 'mono/lib')
+    app = '/api/v4/projects/mono%2Fapp'
+    # Play the manual job of the multi-project downstream, in that project.
+    played = run(capsys, tree_fake, project=MONO, pipeline_id=pipeline_id, name='ship', state='played', wait=True, poll_interval=1)
+    assert played['changed'] is True and played['job']['status'] == 'success', played['msg']
+    assert writes(tree_fake) == [('POST', lib + '/jobs/%d/play' % played['job']['id'])]
+    # Retry a job of the child pipeline, in the parent's project.
+    retried = run(capsys, tree_fake, project=MONO, pipeline_id=pipeline_id, name='unit', downstream=['child'], state='retried',
+                  wait=True, poll_interval=1)
+    assert retried['changed'] is True and retried['previous_job']['status'] == 'success', retried['msg']
+    assert writes(tree_fake) == [('POST', app + '/jobs/%d/retry' % retried['previous_job']['id'])]
+    # Artifacts and the log of jobs of both.
+    got = run(capsys, tree_fake, project=MONO, pipeline_id=pipeline_id, name='lib-build', artifacts_dest=str(tmp_path / 'lib.zip'),
+              log_lines=5)
+    assert got['artifacts']['changed'] is True and got['log']['lines'] == ['lib built']
+    assert ('GET', lib + '/jobs/%d/artifacts' % got['job']['id']) in calls(tree_fake)
+    with zipfile.ZipFile(str(tmp_path / 'lib.zip')) as archive:
+        assert archive.read('lib.so') == b'ELF\n'
+    one = run(capsys, tree_fake, project=MONO, pipeline_id=pipeline_id, name='unit', downstream=['child'], artifact_path='report.txt',
+              artifacts_dest=str(tmp_path) + '/')
+    assert (tmp_path / 'report.txt').read_bytes() == b'child report\n' and one['changed'] is True
+    again = run(capsys, tree_fake, project=MONO, pipeline_id=pipeline_id, name='lib-build', artifacts_dest=str(tmp_path / 'lib.zip'))
+    assert again['changed'] is False
+
+
+def test_run_finds_a_named_job_of_a_child_pipeline_once_it_exists(capsys, tree_fake, tree_clock):
+    result = run(capsys, tree_fake, project=MONO, state='run', ref='main', name='e2e', wait=True, poll_interval=1, log_lines=3)
+    assert 'failed' not in result, result['msg']
+    assert result['job']['name'] == 'e2e' and result['job']['status'] == 'success'
+    assert result['log']['lines'] == ['e2e ok']
+    assert any(action.startswith('found job %d (e2e) in pipeline' % result['job']['id']) for action in result['actions'])
+
+
+def test_poll_interval_max_caps_the_interval(capsys, fake, clock):
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        clock.sleep(seconds)
+
+    with mock.patch.object(module_under_test, 'SLEEP', sleep):
+        result = run(capsys, fake, state='run', ref='main', wait=True, poll_interval=0.1, poll_interval_max=0.2)
+    assert 'failed' not in result and sleeps and max(sleeps) <= 0.2
+    assert all(later <= earlier * 1.25 + 1e-9 for earlier, later in zip(sleeps, sleeps[1:]))
+
+
+@pytest.mark.parametrize('token, words', [
+    (DEV_TOKEN, 'could not be read with this token'),
+    ('glpat-maint-00000000000', 'is owner: the Owner role is needed, and the user of the token does not have it'),
+])
+def test_the_pipeline_variables_restriction_is_explained(capsys, tree_fake, tree_clock, token, words):
+    result = run(capsys, tree_fake, project='mono/locked', api_token=token, state='run', ref='main', variables={'A': 'x'})
+    assert result['failed'] is True and result['changed'] is False
+    msg = result['msg']
+    assert 'ci_pipeline_variables_minimum_override_role' in msg and words in msg and 'inputs' in msg, msg
+    assert writes(tree_fake) == [('POST', '/api/v4/projects/mono%2Flocked/pipeline')]
+    # Without variables the same user starts it.
+    assert run(capsys, tree_fake, project='mono/locked', api_token=token, state='run', ref='main')['changed'] is True
+
+
+@pytest.mark.parametrize('project', ['mono/manual', 'mono/mirror'])
+def test_trees_with_a_strategy_end_with_their_child(capsys, tree_fake, tree_clock, project):
+    result = run(capsys, tree_fake, project=project, state='run', ref='main', wait=True, poll_interval=1)
+    assert 'failed' not in result, result['msg']
+    child = result['pipeline']['downstream'][0]
+    assert child['status'] in ('success', 'manual') and child['bridge']['name'] == 'child'
+    assert result['pipeline']['tree_status'] == child['status']
