@@ -1380,6 +1380,57 @@ class GitLabClient:
         name = artifact_path.rsplit('/', 1)[-1]
         return self.download(path, handle, params={'job': job}, max_size=max_size, expect={'kind': 'file', 'name': name})
 
+    # ---- pipeline schedules (helper SCHED) ----
+    # lib/api/ci/pipeline_schedules.rb (https://docs.gitlab.com/api/pipeline_schedules/)
+
+    def _schedule(self, project, schedule_id, action=''):
+        return '%s/pipeline_schedules/%s%s' % (project_path(project), encode_id(schedule_id, 'pipeline_schedule_id'), action)
+
+    def list_schedules(self, project):
+        """Every pipeline schedule of a project (all pages; without variables)."""
+        return list(self.paginate(project_path(project) + '/pipeline_schedules', params={'per_page': 100}))
+
+    def get_schedule(self, project, schedule_id):
+        """One schedule with ``last_pipeline``, and ``variables`` (with values) for its owner and Maintainers."""
+        return self.get(self._schedule(project, schedule_id))
+
+    def create_schedule(self, project, attrs):
+        """POST a schedule (``description``, ``ref``, ``cron``, ``cron_timezone``, ``active``); the caller owns it."""
+        return self.post(project_path(project) + '/pipeline_schedules', data=attrs, expect=('id',))
+
+    def update_schedule(self, project, schedule_id, attrs):
+        """PUT only the given fields; GitLab allows it only to the schedule's owner (403 otherwise)."""
+        return self.put(self._schedule(project, schedule_id), data=attrs, expect=('id',))
+
+    def take_schedule_ownership(self, project, schedule_id):
+        """POST take_ownership: the caller becomes the owner (Maintainer+, or the owner)."""
+        return self.post(self._schedule(project, schedule_id, '/take_ownership'), expect=('id',))
+
+    def delete_schedule(self, project, schedule_id):
+        """DELETE a schedule (Maintainer+, or its owner)."""
+        self.delete(self._schedule(project, schedule_id))
+
+    def play_schedule(self, project, schedule_id):
+        """POST play: GitLab queues the pipeline and answers ``{"message": "201 Created"}``."""
+        return self.post(self._schedule(project, schedule_id, '/play'))
+
+    def create_schedule_variable(self, project, schedule_id, attrs):
+        """POST one schedule variable (``key``, ``value``, ``variable_type``)."""
+        return self.post(self._schedule(project, schedule_id, '/variables'), data=attrs, expect=('key',))
+
+    def update_schedule_variable(self, project, schedule_id, key, attrs):
+        """PUT ``value`` and/or ``variable_type`` of one schedule variable."""
+        return self.put(self._schedule(project, schedule_id, '/variables/%s' % encode_id(key, 'variable key')), data=attrs,
+                        expect=('key',))
+
+    def delete_schedule_variable(self, project, schedule_id, key):
+        """DELETE one schedule variable (GitLab answers 202 with the variable)."""
+        self.delete(self._schedule(project, schedule_id, '/variables/%s' % encode_id(key, 'variable key')))
+
+    def get_project_member(self, project, user_id):
+        """The user's effective membership (``GET /projects/:id/members/all/:user_id``), None when not a member."""
+        return self.lookup('%s/members/all/%s' % (project_path(project), encode_id(user_id, 'user id')))
+
 
 def _looks_html(content_type, body):
     """Whether an answer is an HTML page: its Content-Type, or a body starting with ``<!DOCTYPE html`` or ``<html``."""

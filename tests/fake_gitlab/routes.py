@@ -3,10 +3,10 @@
 Each module has ``register(router)``; add new ones (``triggers``, ``jobs`` ...) here and nowhere else.
 """
 
-from . import artifacts, core, jobs, pipelines, triggers, variables
+from . import artifacts, core, jobs, pipelines, schedules, triggers, variables
 from .router import Router
 
-RESOURCE_MODULES = (core, variables, triggers, pipelines, jobs, artifacts)
+RESOURCE_MODULES = (core, variables, triggers, pipelines, jobs, artifacts, schedules)
 
 
 def build_router():

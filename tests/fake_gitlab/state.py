@@ -39,6 +39,9 @@ Seed format (a YAML file or the same structure as a dict)::
                                              # trigger; optional token (default glptt-<40 hex>),
                                              # expires_at and created_at (a date or ISO 8601 time;
                                              # created_at defaults to 2024-01-01 like other seeded data)
+        schedules:                           # pipeline schedules (schedules.py): description, ref, cron,
+          - {description: nightly, cron: '0 1 * * *', owner: dev}   # cron_timezone, active, owner,
+                                             # variables [{key, value, variable_type}]
     instance_variables: [{key: I, value: v}]
     feature_flags: {trigger_token_expiration: false}   # default true: expires_at is stored, expired
                                              # triggers are hidden (see triggers.py)
