@@ -29,7 +29,7 @@ else
 fi
 export ANSIBLE_COLLECTIONS_PATH="$tree"
 
-echo "== the whole story: configure variables and a trigger, run a pipeline with it, wait,"
+echo "== the whole story: configure variables and a trigger, run a pipeline with it, wait for it and its child pipeline,"
 echo "   play the manual deploy job, download the build artifact, show the log tail,"
 echo "   read the latest pipeline of the ref back and the VERSION file of its build"
 ansible-playbook cicd.gitlab.demo

@@ -24,6 +24,7 @@ PIPELINE_INFO = 'cicd.gitlab.gitlab_ci_pipeline_info'
 JOB_INFO = 'cicd.gitlab.gitlab_ci_job_info'
 VARIABLE_INFO = 'cicd.gitlab.gitlab_ci_variable_info'
 TRIGGER_INFO = 'cicd.gitlab.gitlab_ci_trigger_info'
+SCHEDULE = 'cicd.gitlab.gitlab_ci_schedule'
 
 SSO_PAGE = ('<!DOCTYPE html>\n<html class="devise-layout-html">\n<head>\n<meta charset="utf-8">\n<title>Sign in \u00b7 GitLab</title>\n'
             '</head>\n<body class="login-page">\n<form action="/users/sign_in" method="post"><input name="user[login]"></form>\n</body>\n</html>\n')
@@ -454,7 +455,26 @@ def option_cases(ctx):
         Case('opt-11', 'options', 'role pipeline: project "acme/../other" is refused before any request', PIPELINE,
              {'pipeline_api_token': ROOT_TOKEN, 'pipeline_project': 'acme/../other', 'pipeline_ref': 'main'}, role=True, needles=['project'],
              no_requests=True),
+    ] + tree_and_schedule_cases(ctx)
+
+
+def tree_and_schedule_cases(ctx):
+    """The options of pipeline trees (gitlab_ci_job) and of gitlab_ci_schedule, refused before any request."""
+    job = {'project': 'acme/svc', 'job_id': ctx.job}
+    nightly = {'project': 'acme/app', 'description': 'hostile nightly', 'ref': 'main', 'cron': '0 1 * * *'}
+    refused = [
+        ('job: downstream without name', JOB, dict(job, downstream=['deploy-child']), 'downstream'),
+        ('job: a negative poll_interval_max', JOB, {'project': 'acme/svc', 'state': 'run', 'ref': 'main', 'wait': True, 'poll_interval_max': -1},
+         'poll_interval_max'),
+        ('schedule: a cron minute of 61', SCHEDULE, dict(nightly, cron='61 * * * *'), 'cron'),
+        ('schedule: a cron with six fields', SCHEDULE, dict(nightly, cron='0 0 1 * * *'), 'cron'),
+        ('schedule: an unknown time zone', SCHEDULE, dict(nightly, cron_timezone='Mars/Base'), 'cron_timezone'),
+        ('schedule: project ".."', SCHEDULE, dict(nightly, project='..'), 'project'),
+        ('schedule: a variables item that is not a dict', SCHEDULE, dict(nightly, variables=['A=1']), 'variables'),
+        ('schedule: a description with a line break', SCHEDULE, dict(nightly, description='night\nly'), 'description'),
     ]
+    return [Case('opt-%02d' % index, 'options', title, module, conn(ctx, **args), needles=[needle], no_requests=True)
+            for index, (title, module, args, needle) in enumerate(refused, 12)]
 
 
 def message_cases(ctx):

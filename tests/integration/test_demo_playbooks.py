@@ -28,6 +28,11 @@ def test_demo_tells_the_whole_story_and_configuration_is_then_unchanged(demo, tm
     artifacts = run.task("Download the build job's artifacts onto the host")['result']['artifacts']
     assert os.path.getsize(artifacts['path']) == artifacts['size']
     assert run.task('Show the artifact and the build log\'s tail')['status'] == 'ok'
+    tree = run.task('Start a pipeline with the trigger token and wait for it')['result']['pipeline']
+    assert [(child['bridge']['name'], child['status']) for child in tree['downstream']] == [('docs', 'success')]
+    shown = run.task('Show the pipeline and the child pipelines it started')['result']['msg']
+    assert shown[1] == ('child pipeline %d (trigger job docs, project demo/web) is success: docs-build=success, docs-check=success'
+                        % tree['downstream'][0]['id'])
     started = run.task('Start a pipeline with the trigger token and wait for it')['result']['pipeline']
     latest = run.task('Read the latest pipeline of the ref and its jobs back')['result']
     assert latest['changed'] is False

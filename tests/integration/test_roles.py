@@ -21,6 +21,7 @@ ROLE_TASKS = {
     'Declare the CI/CD variables of each group',
     'Declare the CI/CD variables of each project',
     'Declare the pipeline trigger tokens of each project',
+    'Declare the pipeline schedules of each project',
 }
 SECRET = 'role-s3cr3t-value-0001'
 
@@ -167,6 +168,41 @@ def test_ci_settings_validates_its_inputs_before_any_change(gitlab, tmp_path, pr
     assert gitlab.writes() == []
 
 
+def test_ci_settings_declares_schedules_in_place(gitlab, tmp_path):
+    gitlab.secret(SECRET)
+    schedule = {'description': 'ci-settings nightly', 'ref': 'main', 'cron': '0 1 * * *',
+                'variables': [{'key': 'ROLE_SCHEDULE_TOKEN', 'value': SECRET}]}
+    projects = [{'project': gitlab.project, 'schedules': [schedule]}]
+    if gitlab.is_fake:
+        gitlab.clear_journal()
+    run = settings(gitlab, tmp_path, projects, check=True)
+    run.assert_ok()
+    assert 'Declare the pipeline schedules of each project' in changed_tasks(run)
+    if gitlab.is_fake:
+        assert gitlab.writes() == []
+    run = settings(gitlab, tmp_path, projects)
+    run.assert_ok()
+    assert 'Declare the pipeline schedules of each project' in changed_tasks(run)
+    assert 'censored' in run.task('Declare the pipeline schedules of each project')['result']
+    listed = [s for s in api_json(gitlab, project_path(gitlab.project) + '/pipeline_schedules') if s['description'] == schedule['description']]
+    assert len(listed) == 1
+    server = api_json(gitlab, project_path(gitlab.project) + '/pipeline_schedules/%d' % listed[0]['id'])
+    assert server['cron'] == '0 1 * * *' and [(v['key'], v['value']) for v in server['variables']] == [('ROLE_SCHEDULE_TOKEN', SECRET)]
+    # a changed cron is updated in place (same id); a second run changes nothing
+    projects[0]['schedules'][0] = dict(schedule, cron='0 2 * * *')
+    run = settings(gitlab, tmp_path, projects)
+    run.assert_ok()
+    again = api_json(gitlab, project_path(gitlab.project) + '/pipeline_schedules/%d' % listed[0]['id'])
+    assert again['cron'] == '0 2 * * *'
+    if gitlab.is_fake:
+        gitlab.clear_journal()
+    run = settings(gitlab, tmp_path, projects)
+    run.assert_ok()
+    assert changed_tasks(run) == [], run.statuses()
+    if gitlab.is_fake:
+        assert gitlab.writes() == []
+
+
 # ---- pipeline ---------------------------------------------------------------------------------------
 
 
@@ -211,6 +247,40 @@ def test_pipeline_with_a_trigger_token_plays_deploy_and_unpacks_the_build_artifa
     assert (tmp_path / 'VERSION').read_text() == '2.0.0\n'
     assert downloads[1]['path'] == str(tmp_path / 'VERSION') and downloads[1]['size'] == 6
     assert run.task('Unpack the artifacts archives on the managed host')['status'] == 'changed'
+
+
+@pytest.mark.fake_only
+def test_pipeline_plays_and_downloads_jobs_of_a_child_pipeline(gitlab, tmp_path):
+    import yaml  # pylint: disable=import-outside-toplevel
+    with open(os.path.join(ROOT, 'tests', 'fake_gitlab', 'seeds', 'default.yml'), encoding='utf-8') as handle:
+        seed = yaml.safe_load(handle)
+    svc = next(p for p in seed['projects'] if p['path'] == 'acme/svc')
+    svc['ci'] = [
+        {'name': 'build', 'stage': 'build', 'duration': 0.1},
+        {'name': 'deploy', 'stage': 'deploy', 'when': 'manual', 'duration': 0.1},
+        {'name': 'apps', 'stage': 'deploy', 'trigger': {'strategy': 'depend', 'include': [
+            {'name': 'package', 'stage': 'build', 'duration': 0.1, 'artifacts': [{'path': 'dist/APP', 'content': 'child\n'}]},
+            {'name': 'deploy', 'stage': 'deploy', 'when': 'manual', 'duration': 0.1}]}},
+    ]
+    gitlab.fake.reset(seed)
+    dest = tmp_path / 'artifacts'
+    extra = {
+        'test_project': 'acme/svc',
+        'test_trigger': 'pipeline role',
+        'test_play_jobs': [{'name': 'deploy', 'downstream': ['apps']}],
+        'test_artifacts': [{'job': 'package', 'artifact_path': 'dist/APP', 'dest': str(tmp_path / 'APP')}],
+        'test_dir': str(dest),
+    }
+    run = gitlab.play(PIPELINE, extra)
+    run.assert_ok()
+    assert (tmp_path / 'APP').read_text() == 'child\n'
+    pipeline = facts(run)['result']
+    child = pipeline['downstream'][0]
+    assert child['bridge']['name'] == 'apps'
+    played = api_json(gitlab, 'projects/acme%%2Fsvc/pipelines/%d/jobs' % child['id'])
+    assert {job['name']: job['status'] for job in played} == {'package': 'success', 'deploy': 'success'}
+    parent = api_json(gitlab, 'projects/acme%%2Fsvc/pipelines/%d/jobs' % pipeline['id'])
+    assert {job['name']: job['status'] for job in parent}['deploy'] == 'manual'   # the parent's own deploy left alone
 
 
 @pytest.mark.fake_only
