@@ -1380,7 +1380,7 @@ class GitLabClient:
         name = artifact_path.rsplit('/', 1)[-1]
         return self.download(path, handle, params={'job': job}, max_size=max_size, expect={'kind': 'file', 'name': name})
 
-    # ---- pipeline schedules (helper SCHED) ----
+    # ---- pipeline schedules (lib/api/ci/pipeline_schedules.rb) ---------------------------------
     # lib/api/ci/pipeline_schedules.rb (https://docs.gitlab.com/api/pipeline_schedules/)
 
     def _schedule(self, project, schedule_id, action=''):
