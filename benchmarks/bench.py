@@ -10,7 +10,8 @@ Parts, in report order (each runnable alone with ``--only PART``; tools/bench.sh
 * ``artifacts`` (bench_artifacts.py): artifact download memory, throughput against curl, wait latency;
 * ``logs`` (bench_logs.py): peak memory writing a 200 MiB job log;
 * ``plot`` (plot.py, in its own virtualenv): benchmarks/memory.png and benchmarks/requests.png;
-* ``trees`` (bench_trees.py): pipeline trees, requests per poll, end noticed, ``state: run`` + ``wait`` against a uri loop.
+* ``trees`` (bench_trees.py): pipeline trees, requests per poll, end noticed, ``state: run`` + ``wait`` against a uri loop;
+* ``fleet`` (bench_fleet.py): gitlab_ci_settings at 100 and 1,000 projects against the looped role, under a rate limit, peak memory.
 
 Each part stores its raw results in ``benchmarks/output/`` (git-ignored): ``<part>-<time>.json`` and
 ``latest-<part>.json``. RESULTS.md is rebuilt from the latest results of every part after each run,
@@ -28,15 +29,16 @@ import sys
 import time
 
 import bench_artifacts
+import bench_fleet
 import bench_logs
 import bench_overhead
 import bench_trees
 import bench_variables
 from _common import OUTPUT, ROOT, BenchError, ensure_venv, load_raw, save_raw, say, write_file
 
-PARTS = ('variables', 'overhead', 'artifacts', 'logs', 'plot', 'trees')
+PARTS = ('variables', 'overhead', 'artifacts', 'logs', 'plot', 'trees', 'fleet')
 MEASURED = {'variables': bench_variables, 'overhead': bench_overhead, 'artifacts': bench_artifacts, 'logs': bench_logs,
-            'trees': bench_trees}
+            'trees': bench_trees, 'fleet': bench_fleet}
 PLOT_REQUIREMENTS = os.path.join(ROOT, 'benchmarks', 'requirements-plot.txt')
 PNGS = ('memory.png', 'requests.png')
 
@@ -130,7 +132,7 @@ def machine_lines(data):
 
 def parts_table(data, run):
     lines = ['| part | sections | measured | took (s) | load average (1 min) before / after |', '|---|---|---|---|---|']
-    sections = {'variables': '1', 'overhead': '2', 'artifacts': '3, 5', 'logs': '4', 'plot': '6', 'trees': '7'}
+    sections = {'variables': '1', 'overhead': '2', 'artifacts': '3, 5', 'logs': '4', 'plot': '6', 'trees': '7', 'fleet': '8'}
     for part in PARTS:
         entry = data.get(part)
         if not entry:
@@ -173,7 +175,7 @@ def report(data, run):
     rows = []
     floor = statistics.median(data['overhead']['summary']['uri_first']) if data.get('overhead') else None
     for number, part, module in ((1, 'variables', bench_variables), (2, 'overhead', bench_overhead), (3, 'artifacts', bench_artifacts),
-                                 (4, 'logs', bench_logs), (7, 'trees', bench_trees)):
+                                 (4, 'logs', bench_logs), (7, 'trees', bench_trees), (8, 'fleet', bench_fleet)):
         if not data.get(part):
             rows.append((number, 'part `%s`' % part, 'not measured yet', None, None))
             continue
@@ -207,6 +209,7 @@ def report(data, run):
     lines += bench_artifacts.wait_section(data['artifacts'], 5) if data.get('artifacts') else not_measured(5, 'Wait latency', 'artifacts')
     lines += plot_section(data.get('plot'), 6)
     lines += bench_trees.section(data['trees'], 7) if data.get('trees') else not_measured(7, 'Pipeline trees', 'trees')
+    lines += bench_fleet.section(data['fleet'], 8) if data.get('fleet') else not_measured(8, 'Fleet runs', 'fleet')
     notes = []
     for part in PARTS:
         notes += (data.get(part) or {}).get('meta', {}).get('notes', [])

@@ -25,6 +25,7 @@ from . import control, errors, routes
 from .auth import Identity, authenticate
 from .errors import ApiError
 from .faults import Faults
+from .ratelimit import RateLimits, caller_key
 from .request import Call, Request, Response, flat_query
 from .state import State, load_seed_data
 from .storage import ObjectStorage
@@ -53,6 +54,8 @@ class FakeGitLab:
         self.router = routes.build_router()
         self.control_router = control.build_router()
         self.faults = Faults()
+        self.rate_limits = RateLimits()   # ratelimit.py: seed key rate_limit, or rate_limits.configure()
+        self.rate_limits.config_from_seed(self.state.extra)
         self.storage = ObjectStorage()
         self.url = None
         self._journal = []
@@ -142,6 +145,7 @@ class FakeGitLab:
         with self.state.lock:
             self.state.load(data)
         self.faults.clear()
+        self.rate_limits.config_from_seed(self.state.extra)
         self.clear_journal()
         self.storage.clear()
 
@@ -192,7 +196,12 @@ class FakeGitLab:
             handler.write_response(response, head_only=request.method == 'HEAD')
             return
 
-        response, identity = self._process(request)
+        throttled, limit_headers = self.rate_limits.check(caller_key(request, self.state))
+        if throttled is not None:   # Rack::Attack answers before the API sees the request
+            response, identity = throttled, Identity()
+        else:
+            response, identity = self._process(request)
+            response.headers += limit_headers
         entry['user'] = identity.username
         cut = False
         if effect == 'status':
