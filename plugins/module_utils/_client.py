@@ -396,7 +396,7 @@ class GitLabClient:
 
     def __init__(self, api_url, token=None, token_type='private', validate_certs=True, ca_path=None,
                  timeout=30, retries=5, max_retry_wait=120, secrets=(), sleep=time.sleep, clock=time.time,
-                 monotonic=time.monotonic):
+                 monotonic=time.monotonic, budget=None):
         self.secrets = set()
         if token is not None:
             self.add_secret(token)
@@ -442,6 +442,9 @@ class GitLabClient:
         # session-level verify, which would defeat ca_path and validate_certs=false.
         self._verify = self.session.verify
         self.requests_sent = 0
+        # A RateBudget (_budget.py) shared by the threads of a fleet run: consulted before every
+        # request, fed every answer's RateLimit-* headers and every 429's wait. None: no pacing.
+        self.budget = budget
 
     # ---- secrets and deadline --------------------------------------------------------------
 
@@ -549,6 +552,8 @@ class GitLabClient:
                     failure, delay = retry.failure, retry.delay
                 if delay is None:
                     delay = self._backoff(attempt)
+                if self.budget is not None and getattr(failure, 'status', None) == 429:
+                    self.budget.pause(delay)   # every worker waits, not only this one
                 if self._out_of_budget(failure, attempt, waited, delay):
                     raise failure
                 left = self._deadline_left()
@@ -565,6 +570,12 @@ class GitLabClient:
         left = self._deadline_left()
         if left is not None and left <= 0:
             raise self._deadline_error(method, shown, 'the request was not sent')
+        if self.budget is not None:
+            if self.budget.acquire(left) is None:
+                raise self._deadline_error(method, shown, 'the request was not sent: the rate limit leaves no time for it')
+            left = self._deadline_left()
+            if left is not None and left <= 0:
+                raise self._deadline_error(method, shown, 'the request was not sent')
         timeout = self.timeout if left is None else min(self.timeout, left)
         write = method in WRITE_METHODS
         try:
@@ -582,6 +593,8 @@ class GitLabClient:
         except requests.exceptions.RequestException as exc:  # InvalidHeader, InvalidURL, ...: nothing was sent
             raise GitLabTransportError(method, shown, detail=self.redact(_transport_reason(exc))) from None
         status = response.status_code
+        if self.budget is not None:
+            self.budget.observe(response.headers)
         if status < 400 and status not in REDIRECT_STATUSES:
             return response
         budget = self._monotonic() + min(timeout, 10.0)
@@ -1197,6 +1210,19 @@ class GitLabClient:
         """One group (its ``full_path`` names it; ``GET /groups/:id``). Projects are not listed."""
         return self.get(group_path(group), params={'with_projects': 'false'})
 
+    # ---- fleet: group projects ----
+
+    def list_group_projects(self, group, include_subgroups=False, archived=None):
+        """Every project of a group the token can read, 100 per page (``GET /groups/:id/projects``,
+        https://docs.gitlab.com/api/groups/#list-projects). ``archived`` None lists both; ``simple=true``
+        keeps each page small (lib/api/entities/basic_project_details.rb); ordered by id so that a
+        project created while the pages are read cannot shift the others to another page."""
+        params = {'include_subgroups': 'true' if include_subgroups else 'false', 'simple': 'true',
+                  'order_by': 'id', 'sort': 'asc'}
+        if archived is not None:
+            params['archived'] = 'true' if archived else 'false'
+        return list(self.paginate(group_path(group) + '/projects', params=params))
+
     # ---- jobs (lib/api/ci/jobs.rb) -----------------------------------------------------------
 
     def list_pipeline_jobs(self, project, pipeline_id, include_retried=False, scope=None, limit=None):
@@ -1430,6 +1456,48 @@ class GitLabClient:
     def get_project_member(self, project, user_id):
         """The user's effective membership (``GET /projects/:id/members/all/:user_id``), None when not a member."""
         return self.lookup('%s/members/all/%s' % (project_path(project), encode_id(user_id, 'user id')))
+
+    # ---- CI/CD access: job token scope, project CI/CD settings ----
+    # lib/api/project_job_token_scope.rb (https://docs.gitlab.com/api/project_job_token_scopes/): the POST and DELETE
+    # routes declare the project id an Integer, so callers pass the numeric id there.
+
+    def get_job_token_scope(self, project):
+        """``{"inbound_enabled", "outbound_enabled"}`` (Maintainer)."""
+        return self.get(project_path(project) + '/job_token_scope')
+
+    def set_job_token_scope(self, project, enabled):
+        """PATCH ``enabled`` (the inbound allowlist's enforcement); GitLab answers 204."""
+        self.request('PATCH', project_path(project) + '/job_token_scope', json={'enabled': bool(enabled)}).close()
+
+    def list_job_token_projects(self, project):
+        """The project allowlist (all pages); GitLab lists the project itself too."""
+        return list(self.paginate(project_path(project) + '/job_token_scope/allowlist', params={'per_page': 100}))
+
+    def list_job_token_groups(self, project):
+        """The group allowlist (all pages): id, name, web_url."""
+        return list(self.paginate(project_path(project) + '/job_token_scope/groups_allowlist', params={'per_page': 100}))
+
+    def add_job_token_project(self, project_id, target_project_id):
+        """POST one project link (201 ``{source_project_id, target_project_id}``)."""
+        return self.post(project_path(project_id) + '/job_token_scope/allowlist',
+                         data={'target_project_id': int(target_project_id)}, expect=('target_project_id',))
+
+    def add_job_token_group(self, project_id, target_group_id):
+        """POST one group link (201 ``{source_project_id, target_group_id}``)."""
+        return self.post(project_path(project_id) + '/job_token_scope/groups_allowlist',
+                         data={'target_group_id': int(target_group_id)}, expect=('target_group_id',))
+
+    def remove_job_token_project(self, project_id, target_project_id):
+        """DELETE one project link (204)."""
+        self.delete('%s/job_token_scope/allowlist/%s' % (project_path(project_id), encode_id(target_project_id, 'target_project_id')))
+
+    def remove_job_token_group(self, project_id, target_group_id):
+        """DELETE one group link (204)."""
+        self.delete('%s/job_token_scope/groups_allowlist/%s' % (project_path(project_id), encode_id(target_group_id, 'target_group_id')))
+
+    def update_project_settings(self, project, attrs):
+        """PUT only the given project fields (https://docs.gitlab.com/api/projects/#edit-a-project); 200 with the project."""
+        return self.put(project_path(project), data=attrs, expect=('id',))
 
 
 def _looks_html(content_type, body):

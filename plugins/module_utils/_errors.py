@@ -24,6 +24,12 @@ _HINTS = {
     429: 'GitLab is rate limiting this token; raise api_retries or run fewer requests at once',
 }
 _SERVER_HINT = 'GitLab or a proxy in front of it failed; try again later'
+# A CI/CD job token refused by the target project's allowlist (lib/api/helpers.rb handle_job_token_failure!) or by its
+# fine-grained permissions (job_token_policies_unauthorized_message); https://docs.gitlab.com/ci/jobs/ci_job_token/
+_JOB_TOKEN_SCOPE = re.compile(r'Authentication by CI/CD job token not allowed from (?P<source>\S+) to (?P<target>\S+?)\.?$')
+_JOB_TOKEN_POLICY = re.compile(r'Insufficient permissions to access this resource in project (?P<target>\S+?)\. '
+                               r'The following token permissions? (?:is|are) required: (?P<policies>.+?)\.?$')
+_JOB_TOKEN_UNAUTHORIZED = 'This action is unauthorized for CI/CD job tokens'
 _HTML_TITLE = re.compile(r'<title[^>]*>(.*?)</title>', re.I | re.S)
 _HTML_H1 = re.compile(r'<h1[^>]*>(.*?)</h1>', re.I | re.S)
 _HTML_NOISE = re.compile(r'<(script|style)[^>]*>.*?</\1>|<!--.*?-->', re.I | re.S)
@@ -149,10 +155,31 @@ class GitLabError(Exception):
             text += ': %s' % self.gitlab_message
         if self.detail:
             text += ' (%s)' % self.detail
-        hint = self.hint or _HINTS.get(self.status) or ''
+        hint = self.hint or job_token_hint(self.status, self.gitlab_message) or _HINTS.get(self.status) or ''
         if hint:
             text += '. Hint: %s' % hint
         return text
+
+
+def job_token_hint(status, gitlab_message):
+    """What to do when GitLab refused a CI/CD job token (403), else None."""
+    if status != 403 or not gitlab_message:
+        return None
+    text = str(gitlab_message)
+    found = _JOB_TOKEN_SCOPE.search(text)
+    if found:
+        return ('the CI/CD job token comes from project %s, which is not on the job token allowlist of project %s: '
+                'add %s (or a group that holds it) to the allowlist of %s (Settings > CI/CD > Job token permissions, or '
+                'cicd.gitlab.gitlab_ci_job_token_scope with allowlist.projects / allowlist.groups); GitLab 18.0 and later '
+                'enforce the allowlist' % (found.group('source'), found.group('target'), found.group('source'), found.group('target')))
+    found = _JOB_TOKEN_POLICY.search(text)
+    if found:
+        return ('the source project is on the allowlist of project %s, but its entry does not grant the job token the '
+                'permission %s: add it to the entry\'s job token permissions, or use a token with that access'
+                % (found.group('target'), found.group('policies')))
+    if _JOB_TOKEN_UNAUTHORIZED in text:
+        return 'this endpoint does not accept CI/CD job tokens; use a personal, project or group access token'
+    return None
 
 
 class GitLabAuthError(GitLabError):

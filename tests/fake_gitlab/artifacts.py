@@ -13,8 +13,8 @@ DELETE  /projects/:id/artifacts                                                2
 ======  ====================================================================  ======================
 
 GETs work anonymously on public projects and take a job token (``JOB-TOKEN``/``job_token``) of a
-running job; another project's job token is 403 unless that project is in the target's seed key
-``ci_job_token_allowlist`` (project paths).  Reading needs Reporter+ (Guest 403).
+running job; another project's job token is 403 unless the target's job token scope lets it in
+(job_token_scope.py: ``Authentication by CI/CD job token not allowed from S to T.``).  Reading needs Reporter+ (Guest 403).
 
 Expiry (lib/api/ci/job_artifacts.rb, app/models/ci/build.rb; see ci.py): the archive download by job
 id (``present_artifacts_file!(build.artifacts_file)``) only checks that the file is stored, and
@@ -46,7 +46,7 @@ filename="<basename>"``.
 import mimetypes
 import posixpath
 
-from . import ci, errors
+from . import ci, errors, job_token_scope
 from .access import authorize, project_role, user_project
 from .jobs import find_build, render
 from .params import Param, declared
@@ -86,9 +86,8 @@ def _readable_project(call):
     """``user_project``, the job-token scope, then ``authorize_download_artifacts!`` (read_build)."""
     project = user_project(call)
     job = call.identity.job
-    if job is not None and job.pipeline.project is not project:
-        allowed = [str(path).lower() for path in project.extra.get('ci_job_token_allowlist') or []]
-        authorize(job.pipeline.project.full_path.lower() in allowed)
+    if job is not None:
+        job_token_scope.check_job_token(call, project)
     authorize(can_read_builds(call, project))
     return project
 

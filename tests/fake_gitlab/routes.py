@@ -3,10 +3,11 @@
 Each module has ``register(router)``; add new ones (``triggers``, ``jobs`` ...) here and nowhere else.
 """
 
-from . import artifacts, core, jobs, pipelines, schedules, triggers, variables
+from . import artifacts, core, job_token_scope, jobs, pipelines, schedules, triggers, variables
+from . import group_projects
 from .router import Router
 
-RESOURCE_MODULES = (core, variables, triggers, pipelines, jobs, artifacts, schedules)
+RESOURCE_MODULES = (core, variables, triggers, pipelines, jobs, artifacts, schedules, group_projects, job_token_scope)
 
 
 def build_router():

@@ -134,3 +134,37 @@ def test_html_title_of_a_login_page():
     page = b'<!DOCTYPE html><html><head><title>Sign in \xc2\xb7 GitLab</title></head><body><form></form></body></html>'
     assert errors.html_title(page) == 'Sign in \u00b7 GitLab'
     assert errors.html_title(GITLAB_502_PAGE) == 'GitLab is not responding (502)'
+
+
+# ---- CI/CD job token refusals (lib/api/helpers.rb handle_job_token_failure!, job_token_policies_unauthorized_message) ----
+
+
+def test_job_token_not_on_the_allowlist_names_both_projects():
+    body = {'message': '403 Forbidden - Authentication by CI/CD job token not allowed from app to svc.'}
+    err = errors.error_for_status('GET', '/api/v4/projects/acme/svc/jobs/7/artifacts', 403, body)
+    text = str(err)
+    assert isinstance(err, errors.GitLabPermissionError)
+    assert 'comes from project app, which is not on the job token allowlist of project svc' in text
+    assert 'gitlab_ci_job_token_scope' in text and 'allowlist.groups' in text
+    assert 'api scope' not in text         # not the generic 403 hint
+
+
+def test_job_token_lacking_a_permission():
+    body = {'message': '403 Forbidden - Insufficient permissions to access this resource in project svc. '
+                       'The following token permission is required: read_deployments.'}
+    text = str(errors.error_for_status('GET', '/api/v4/projects/acme/svc/deployments', 403, body))
+    assert 'does not grant the job token the permission read_deployments' in text
+
+
+def test_job_token_refused_by_the_endpoint():
+    body = {'message': '403 Forbidden - This action is unauthorized for CI/CD job tokens.'}
+    assert 'does not accept CI/CD job tokens' in str(errors.error_for_status('GET', '/api/v4/x', 403, body))
+
+
+@pytest.mark.parametrize('status, message', [
+    (403, '403 Forbidden'),
+    (404, 'Authentication by CI/CD job token not allowed from app to svc.'),
+    (403, ''),
+])
+def test_other_answers_keep_their_hint(status, message):
+    assert errors.job_token_hint(status, message) is None
