@@ -25,6 +25,9 @@ JOB_INFO = 'cicd.gitlab.gitlab_ci_job_info'
 VARIABLE_INFO = 'cicd.gitlab.gitlab_ci_variable_info'
 TRIGGER_INFO = 'cicd.gitlab.gitlab_ci_trigger_info'
 SCHEDULE = 'cicd.gitlab.gitlab_ci_schedule'
+FLEET = 'cicd.gitlab.gitlab_ci_settings'
+SCOPE = 'cicd.gitlab.gitlab_ci_job_token_scope'
+SETTINGS = 'cicd.gitlab.gitlab_ci_pipeline_settings'
 
 SSO_PAGE = ('<!DOCTYPE html>\n<html class="devise-layout-html">\n<head>\n<meta charset="utf-8">\n<title>Sign in \u00b7 GitLab</title>\n'
             '</head>\n<body class="login-page">\n<form action="/users/sign_in" method="post"><input name="user[login]"></form>\n</body>\n</html>\n')
@@ -472,6 +475,21 @@ def tree_and_schedule_cases(ctx):
         ('schedule: project ".."', SCHEDULE, dict(nightly, project='..'), 'project'),
         ('schedule: a variables item that is not a dict', SCHEDULE, dict(nightly, variables=['A=1']), 'variables'),
         ('schedule: a description with a line break', SCHEDULE, dict(nightly, description='night\nly'), 'description'),
+    ]
+    refused += [
+        ('fleet: a project "acme/../other"', FLEET, {'projects': [{'project': 'acme/../other', 'variables': [{'key': 'F', 'value': 'v'}]}]},
+         'project'),
+        ('fleet: a pattern that is not a regular expression', FLEET, {'select': {'group': 'acme', 'pattern': '(['}}, 'pattern'),
+        ('fleet: concurrency 0', FLEET, {'concurrency': 0, 'projects': [{'project': 'acme/app'}]}, 'concurrency'),
+        ('fleet: defaults without select', FLEET, {'defaults': {'variables': [{'key': 'F', 'value': 'v'}]}}, 'select'),
+        ('job token scope: an allowlist project ".."', SCOPE, {'project': 'acme/app', 'allowlist': {'projects': ['..']}}, 'allowlist'),
+        ('job token scope: purge_all without purge', SCOPE, {'project': 'acme/app', 'purge_all': True, 'allowlist': {'projects': []}},
+         'purge'),
+        ('pipeline settings: a retention of 10 years', SETTINGS, {'project': 'acme/app', 'ci_delete_pipelines_in_seconds': '3650d'},
+         'ci_delete_pipelines_in_seconds'),
+        ('pipeline settings: a git depth of -1', SETTINGS, {'project': 'acme/app', 'ci_default_git_depth': -1}, 'ci_default_git_depth'),
+        ('pipeline settings: a build timeout in fortnights', SETTINGS, {'project': 'acme/app', 'build_timeout': '2fortnights'},
+         'build_timeout'),
     ]
     return [Case('opt-%02d' % index, 'options', title, module, conn(ctx, **args), needles=[needle], no_requests=True)
             for index, (title, module, args, needle) in enumerate(refused, 12)]
