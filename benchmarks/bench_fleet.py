@@ -12,14 +12,13 @@
   fake's journal.
 * N projects under a ``--limit`` requests/minute rate limit (the fake's RateLimit-* headers): failed owners and
   wall time against requests / limit.
-* Peak memory (ru_maxrss of the children: the module process) of the module run.
+* Peak memory of the module run: ru_maxrss of the largest process of the run (the module process, or ansible-playbook itself), read by a fresh wrapper process.
 Prints one JSON document.
 """
 
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,12 @@ def seed(count):
                           'triggers': [{'description': TRIGGER, 'owner': 'root'}]} for index in range(count)]}
 
 
+PEAK_WRAPPER = ('import resource, subprocess, sys\n'
+                'code = subprocess.run(sys.argv[1:], check=False).returncode\n'
+                'sys.stderr.write("%d\\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n'
+                'sys.exit(code)\n')
+
+
 def play(fake, tasks, work):
     path = os.path.join(work, 'play.json')
     with open(path, 'w', encoding='utf-8') as handle:
@@ -49,18 +54,19 @@ def play(fake, tasks, work):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(work, 'collections'), GITLAB_URL=fake.url, GITLAB_TOKEN=TOKEN,
                ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
     fake.clear_journal()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.monotonic()
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), path,
+    # A fresh wrapper process runs ansible-playbook, so its RUSAGE_CHILDREN peak is that of this run's
+    # largest process (the module's, or ansible-playbook's own), not of any earlier child of the bench.
+    proc = subprocess.run([sys.executable, '-c', PEAK_WRAPPER, os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), path,
                            '-e', 'ansible_python_interpreter=%s' % sys.executable],
                           capture_output=True, text=True, env=env, check=False)
     wall = time.monotonic() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    peak = int(proc.stderr.strip().splitlines()[-1]) if proc.stderr.strip() else 0
     if proc.returncode != 0:
         raise SystemExit('playbook failed:\n' + proc.stdout[-3000:])
     journal = fake.journal
     return {'wall_s': round(wall, 2), 'requests': len(journal), 'writes': sum(1 for e in journal if e['method'] != 'GET'),
-            'throttled': sum(1 for e in journal if e['status'] == 429), 'peak_rss_mib_max_child': round(max(before, peak) / 1024, 1),
+            'throttled': sum(1 for e in journal if e['status'] == 429), 'peak_rss_mib_max_child': round(peak / 1024, 1),
             'changed': 'changed=0' not in proc.stdout.split('PLAY RECAP')[-1]}
 
 
@@ -128,7 +134,7 @@ def targets(data):
         out.append(('fleet: %d projects unchanged: requests = one variables and one triggers page per project (+ listing)' % row['projects'],
                     '%d (minimum %d)' % (row['module']['requests'], minimum), row['module']['requests'] == minimum, 'see section 8'))
         out.append(('fleet: %d projects: peak memory of the module process under 150 MiB' % row['projects'],
-                    '%.1f MiB (largest child so far)' % row['module']['peak_rss_mib_max_child'],
+                    '%.1f MiB (largest process of the run)' % row['module']['peak_rss_mib_max_child'],
                     row['module']['peak_rss_mib_max_child'] < 150, 'ru_maxrss of the largest child process'))
     limited = rows.get('rate_limited')
     if limited:
