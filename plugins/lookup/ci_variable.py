@@ -48,56 +48,8 @@ options:
       - Not used for instance variables.
     type: str
     default: '*'
-  api_url:
-    description:
-      - URL of the GitLab instance, for example V(https://gitlab.example.com); the REST API is reached under C(/api/v4) below it.
-      - Required, as a keyword argument or from the environment; without it the lookup fails saying so.
-      - An C(http://) or C(https://) URL with a host and nothing else (no query, no fragment, no C(user:password@)).
-      - "C(module_defaults) do not reach lookups: pass it as a keyword argument, or set E(GITLAB_URL)
-        (E(CI_SERVER_URL), set by GitLab inside CI jobs, is used when E(GITLAB_URL) is not set)."
-    type: str
-    env:
-      - name: CI_SERVER_URL
-      - name: GITLAB_URL
-  api_token:
-    description:
-      - The token used to authenticate to GitLab (personal, project or group access token, OAuth 2 token, CI/CD job token;
-        see O(api_token_type)).
-      - If not set, the environment variable E(GITLAB_TOKEN) is used; with O(api_token_type=job), E(CI_JOB_TOKEN) is used last.
-      - The token is never shown in an error message.
-    type: str
-    env:
-      - name: GITLAB_TOKEN
-  api_token_type:
-    description:
-      - "How O(api_token) is sent: V(private) as a C(PRIVATE-TOKEN) header, V(oauth) as C(Authorization: Bearer),
-        V(job) as C(JOB-TOKEN)."
-    type: str
-    choices: [private, oauth, job]
-    default: private
-  validate_certs:
-    description:
-      - Whether to verify the TLS certificate of the GitLab server.
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - Path to a PEM file of CA certificates used to verify the GitLab server's certificate.
-    type: path
-  timeout:
-    description:
-      - Seconds to wait for GitLab to accept a connection and for each read; a JSON answer must arrive whole within this time.
-    type: float
-    default: 30
-  task_timeout:
-    description:
-      - Seconds the whole lookup may take, retries and waits included. Not set by default.
-    type: float
-  api_retries:
-    description:
-      - How many times a request is retried when GitLab answers 429, 502, 503 or 504, or the connection fails. V(0) disables retries.
-    type: int
-    default: 5
+extends_documentation_fragment:
+  - cicd.gitlab.connection.lookup
 notes:
   - Reading variables needs the Maintainer role in the project, the Owner role in the group, or an administrator
     for the instance; GitLab answers 403 otherwise and the lookup fails with that message.
