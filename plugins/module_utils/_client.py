@@ -18,6 +18,7 @@ from json import loads as json_loads
 import os
 import re
 import socket
+import threading
 import time
 import traceback
 import zipfile
@@ -441,7 +442,9 @@ class GitLabClient:
         # Passed with every request too: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a
         # session-level verify, which would defeat ca_path and validate_certs=false.
         self._verify = self.session.verify
+        # Every request sent, redirects included; the fleet's threads share the client, hence the lock.
         self.requests_sent = 0
+        self._sent_lock = threading.Lock()
         # A RateBudget (_budget.py) shared by the threads of a fleet run: consulted before every
         # request, fed every answer's RateLimit-* headers and every 429's wait. None: no pacing.
         self.budget = budget
@@ -524,7 +527,8 @@ class GitLabClient:
             headers = dict(self._auth) if same else {}
             if not same and self._auth:
                 dropped = '%s://%s' % (urlsplit(url).scheme, urlsplit(url).netloc.rsplit('@', 1)[-1])
-            self.requests_sent += 1
+            with self._sent_lock:
+                self.requests_sent += 1
             response = self.session.request(
                 method, url, params=params, json=json_body, headers=headers, stream=True,
                 timeout=timeout, allow_redirects=False, verify=self._verify)

@@ -1329,3 +1329,20 @@ def test_a_json_answer_cut_short_is_fetched_again_for_a_get_not_for_a_post(scrip
         client.create_trigger('acme/app', 'x')
     assert 'cut' in str(info.value) and info.value.maybe_applied is True
     assert len(server.requests) == 1
+
+
+def test_the_request_count_is_exact_when_threads_share_the_client(fake):
+    # The fleet module's threads share one client; every request is counted once.
+    client = make_client(fake)
+    path = client_mod.project_path('acme/app')
+
+    def work():
+        for _ in range(25):
+            client.get(path)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert client.requests_sent == 100 == len(journal(fake))
