@@ -7,16 +7,13 @@ cleaned and the task's token masked in them. Time is virtual (the fake's CI cloc
 The same through ansible-playbook: tests/integration/test_info_pipeline_job_playbooks.py.
 """
 
-import json
-import time
 from urllib.parse import quote
 
 import pytest
-import requests
 import yaml
 
 from tests.conftest import DEFAULT_SEED, DEV_TOKEN, ROOT_TOKEN
-from tests.unit.module_args import patch_module_args
+from tests.unit.module_run import api as shared_api, calls, queries, run_main
 
 from ansible_collections.cicd.gitlab.plugins.modules import gitlab_ci_job_info as module_under_test
 
@@ -25,28 +22,8 @@ API = '/api/v4/projects/acme%2Fsvc'
 READ_API_TOKEN = 'glpat-dev-readonly-00000'
 
 
-class Clock:
-    def __init__(self):
-        self.now = time.time()
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(fake):
-    found = Clock()
-    fake.state.clock = found
-    return found
-
-
-def api(fake, method, path, token=ROOT_TOKEN, **kwargs):
-    response = requests.request(method, fake.api_url + path, headers={'PRIVATE-TOKEN': token}, timeout=10, **kwargs)
-    assert response.status_code < 300, response.text
-    return response.json() if response.content else None
+def api(fake, method, path, **kwargs):
+    return shared_api(fake, method, path, token=ROOT_TOKEN, **kwargs)
 
 
 def start(fake, clock, project=SVC, ref='main', seconds=30):
@@ -57,26 +34,11 @@ def start(fake, clock, project=SVC, ref='main', seconds=30):
     return pipeline, {job['name']: job for job in api(fake, 'GET', path + '/pipelines/%d/jobs' % pipeline['id'])}
 
 
-def calls(fake):
-    return [(entry['method'], entry['path']) for entry in fake.journal]
-
-
-def queries(fake):
-    return [entry.get('query') or {} for entry in fake.journal]
-
-
 def run(capsys, fake, check=False, token=DEV_TOKEN, **args):
     args = dict(dict(api_url=fake.url, api_token=token, project=SVC), **args)
-    args = dict((name, value) for name, value in args.items() if value is not None)
-    args['_ansible_check_mode'] = check
-    fake.clear_journal()
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module_under_test.main()
-    out = capsys.readouterr().out
+    result, out = run_main(capsys, fake, module_under_test, dict((k, v) for k, v in args.items() if v is not None), check=check)
     for secret in (DEV_TOKEN, ROOT_TOKEN, READ_API_TOKEN):
         assert secret not in out, 'a token reached the result'
-    result = json.loads(out)
     result.pop('invocation', None)
     return result
 

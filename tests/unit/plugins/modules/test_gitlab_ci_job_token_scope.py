@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import ROOT_TOKEN
 from tests.fake_gitlab import FakeGitLab
-from tests.unit.module_args import patch_module_args
+from tests.unit.module_run import calls, run_main, writes
 
 from ansible_collections.cicd.gitlab.plugins.modules import gitlab_ci_job_token_scope as module_under_test
 
@@ -25,23 +25,9 @@ def fake():
 
 def run(capsys, fake, check=False, diff=False, **args):
     args = dict(dict(api_url=fake.url, api_token=ROOT_TOKEN, project=SVC), **args)
-    args['_ansible_check_mode'] = check
-    args['_ansible_diff'] = diff
-    fake.clear_journal()
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module_under_test.main()
-    result = json.loads(capsys.readouterr().out)
+    result, dummy = run_main(capsys, fake, module_under_test, args, check=check, diff=diff)
     assert ROOT_TOKEN not in json.dumps(result)
     return result
-
-
-def calls(fake):
-    return [(entry['method'], entry['path']) for entry in fake.journal]
-
-
-def writes(fake):
-    return [call for call in calls(fake) if call[0] != 'GET']
 
 
 def test_add_then_nothing(capsys, fake):

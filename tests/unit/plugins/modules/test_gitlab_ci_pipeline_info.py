@@ -7,15 +7,12 @@ mode the same as a normal run; no token in the result. Time is virtual (the fake
 The same through ansible-playbook: tests/integration/test_info_pipeline_job_playbooks.py.
 """
 
-import json
-import time
 from urllib.parse import quote
 
 import pytest
-import requests
 
 from tests.conftest import DEFAULT_SEED, DEV_TOKEN, ROOT_TOKEN
-from tests.unit.module_args import patch_module_args
+from tests.unit.module_run import api, calls, queries, run_main
 
 from ansible_collections.cicd.gitlab.plugins.modules import gitlab_ci_pipeline_info as module_under_test
 
@@ -26,57 +23,19 @@ GUEST_TOKEN = 'glpat-guest-00000000000'
 REPORTER_TOKEN = 'glpat-reporter-00000000'
 
 
-class Clock:
-    def __init__(self):
-        self.now = time.time()
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(fake):
-    found = Clock()
-    fake.state.clock = found
-    return found
-
-
-def api(fake, method, path, token=DEV_TOKEN, **kwargs):
-    response = requests.request(method, fake.api_url + path, headers={'PRIVATE-TOKEN': token}, timeout=10, **kwargs)
-    assert response.status_code < 300, response.text
-    return response.json() if response.content else None
-
-
 def start(fake, clock, project=SVC, ref='main', seconds=30, token=ROOT_TOKEN):
     pipeline = api(fake, 'POST', '/projects/%s/pipeline' % quote(project, safe=''), token=token, json={'ref': ref})
     clock.sleep(seconds)
     return pipeline
 
 
-def calls(fake):
-    return [(entry['method'], entry['path']) for entry in fake.journal]
-
-
-def queries(fake):
-    return [entry.get('query') or {} for entry in fake.journal]
-
-
 def run(capsys, fake, check=False, token=DEV_TOKEN, **args):
     """main() with these options; returns the result. The printed result must hold no token."""
     args = dict(dict(api_url=fake.url, api_token=token, project=SVC), **args)
-    args = dict((name, value) for name, value in args.items() if value is not None)
-    args['_ansible_check_mode'] = check
-    fake.clear_journal()
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module_under_test.main()
-    out = capsys.readouterr().out
+    result, out = run_main(capsys, fake, module_under_test, dict((k, v) for k, v in args.items() if v is not None), check=check)
     for secret in (DEV_TOKEN, ROOT_TOKEN, READ_API_TOKEN, GUEST_TOKEN, REPORTER_TOKEN):
         assert secret not in out, 'a token reached the result'
-    return json.loads(out)
+    return result
 
 
 # ---- one pipeline ------------------------------------------------------------------------------

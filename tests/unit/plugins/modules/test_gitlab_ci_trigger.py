@@ -15,7 +15,7 @@ import json
 import pytest
 
 from tests.conftest import DEV_TOKEN, ROOT_TOKEN
-from tests.unit.module_args import patch_module_args
+from tests.unit.module_run import calls, run_main, writes
 
 from ansible_collections.cicd.gitlab.plugins.modules import gitlab_ci_trigger as module_under_test
 
@@ -43,26 +43,11 @@ def state_triggers(fake, project=PROJECT):
     return next(p['triggers'] for p in fake.dump_state()['projects'] if p['full_path'] == project)
 
 
-def calls(fake):
-    """``(method, path)`` of every API request since the journal was cleared."""
-    return [(entry['method'], entry['path']) for entry in fake.journal]
-
-
-def writes(fake):
-    return [call for call in calls(fake) if call[0] != 'GET']
-
-
 def run(capsys, fake, token=DEV_TOKEN, check=False, diff=False, **args):
     """main() with these options; returns the result. Clears the journal first; scans for tokens."""
     args = dict(dict(api_url=fake.url, api_token=token, project=PROJECT), **args)
-    args['_ansible_check_mode'] = check
-    args['_ansible_diff'] = diff
     known = trigger_tokens(fake)
-    fake.clear_journal()
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module_under_test.main()
-    result = json.loads(capsys.readouterr().out)
+    result, dummy = run_main(capsys, fake, module_under_test, args, check=check, diff=diff)
     known |= trigger_tokens(fake)           # a deleted (rotated) trigger's token stays a secret too
     rest = dict(result)
     token_returned = rest.pop('token', None)

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from tests.conftest import DEV_TOKEN, ROOT_TOKEN
-from tests.unit.module_args import patch_module_args
+from tests.unit.module_run import calls, run_main
 
 from ansible_collections.cicd.gitlab.plugins.module_utils._client import GitLabClient
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import InputError
@@ -35,20 +35,14 @@ def trigger_tokens(fake):
 def run(capsys, fake, token=DEV_TOKEN, no_log=False, check=False, **args):
     """main() with these options; returns (result, requests). Without include_tokens no token may be in the result."""
     args = dict(dict(api_url=fake.url, api_token=token, project='acme/app'), **args)
-    args['_ansible_no_log'] = no_log
-    args['_ansible_check_mode'] = check
-    fake.clear_journal()
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module_under_test.main()
-    result = json.loads(capsys.readouterr().out)
+    result, dummy = run_main(capsys, fake, module_under_test, args, check=check, no_log=no_log)
     rest = [dict((k, v) for k, v in t.items() if k != 'token') for t in result.get('triggers', [])]
     text = json.dumps(dict(result, triggers=rest))
     for secret in (ROOT_TOKEN, DEV_TOKEN, MAINT_TOKEN) + tuple(trigger_tokens(fake)):
         assert '"%s' % secret not in text and secret + '"' not in text, 'a token reached the result'
     if not args.get('include_tokens'):
         assert all('token' not in t for t in result.get('triggers', []))
-    return result, [(e['method'], e['path']) for e in fake.journal]
+    return result, calls(fake)
 
 
 # ---- pure parts ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from tests.conftest import DEV_TOKEN, ROOT_TOKEN
-from tests.unit.module_args import patch_module_args
+from tests.unit.module_run import calls, run_main
 
 from ansible_collections.cicd.gitlab.plugins.module_utils._client import GitLabClient
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import InputError
@@ -27,17 +27,11 @@ READONLY_TOKEN = 'glpat-dev-readonly-00000'
 def run(capsys, fake, token=ROOT_TOKEN, no_log=False, check=False, **args):
     """main() with these options; returns (result, requests). Scans the result for tokens and values."""
     args = dict(dict(api_url=fake.url, api_token=token), **args)
-    args['_ansible_no_log'] = no_log
-    args['_ansible_check_mode'] = check
-    fake.clear_journal()
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module_under_test.main()
-    result = json.loads(capsys.readouterr().out)
+    result, dummy = run_main(capsys, fake, module_under_test, args, check=check, no_log=no_log)
     text = json.dumps(result)
     for secret in (ROOT_TOKEN, DEV_TOKEN, OWNER_TOKEN, MAINT_TOKEN) + (() if args.get('include_values') else VALUES):
         assert secret not in text, 'a secret reached the result'
-    return result, [(e['method'], e['path']) for e in fake.journal]
+    return result, calls(fake)
 
 
 # ---- pure parts ---------------------------------------------------------------------------------
