@@ -1229,12 +1229,16 @@ class GitLabClient:
 
     # ---- jobs (lib/api/ci/jobs.rb) -----------------------------------------------------------
 
-    def list_pipeline_jobs(self, project, pipeline_id, include_retried=False, scope=None, limit=None):
+    def list_pipeline_jobs(self, project, pipeline_id, include_retried=False, scope=None, limit=None, page=None):
         """The jobs of a pipeline (builds only: trigger jobs are list_pipeline_bridges), retried ones only when
-        asked, filtered by ``scope`` (statuses), at most ``limit`` of them."""
+        asked, filtered by ``scope`` (statuses), at most ``limit`` of them; ``page`` starts at that page of 100
+        (``page=2``: the rest of a list whose first page was read with ``limit=100``). Newest first (id desc);
+        each job embeds its pipeline (``Entities::Ci::PipelineBasic``, with its ``status``)."""
         params = self._scope_params(scope) or {}
         if include_retried:
             params['include_retried'] = 'true'
+        if page is not None:
+            params['page'] = int(page)
         return list(self.paginate('%s/pipelines/%s/jobs' % (project_path(project), encode_id(pipeline_id, 'pipeline id')),
                                   params=params or None, limit=limit))
 

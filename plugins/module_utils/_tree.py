@@ -11,10 +11,10 @@ pipeline (``trigger: include:``) runs in the bridge's project, a multi-project p
 (``trigger: project:``) in another one: every request about a downstream pipeline or its jobs goes to
 the downstream pipeline's own ``project_id``.
 
-``Tree`` holds what was read; the module decides what to read from ``Tree.to_poll()`` and
-``Tree.stale()``: a pipeline still running is read once per poll, and its jobs and bridges only when
-its status changed (and when first seen; without trigger jobs only when the new status may be its
-end), so a pipeline that is the whole tree costs one request per poll and its jobs are read at the end.
+``Tree`` holds what was read; the module asks it what to read (``to_read``, ``needs_jobs``,
+``needs_pages``, ``needs_bridges``, ``needs_full``; see "what to read" below): a pipeline still running
+costs one request per poll, its jobs list, which carries its status too; its trigger jobs are read when
+it or one of its jobs changed status, so a pipeline that is the whole tree costs one request per poll.
 Private to the collection: the API of this file may change without notice.
 """
 
@@ -45,6 +45,10 @@ BRIDGE_REASONS = {
 }
 
 BRIDGE_FIELDS = ('id', 'name', 'stage', 'status', 'allow_failure', 'failure_reason', 'web_url')
+# Entities::Ci::PipelineBasic (lib/api/entities/ci/pipeline_basic.rb): the pipeline each job embeds.
+BASIC_FIELDS = ('id', 'iid', 'project_id', 'sha', 'ref', 'status', 'source', 'created_at', 'updated_at', 'web_url')
+# The first page of a pipeline's jobs that a poll reads (GitLab's largest per_page).
+PAGE = 100
 
 
 def project_of_url(web_url, prefix=''):
@@ -76,12 +80,17 @@ class Tree:
 
         {'id', 'project' (what to send: the id or path), 'project_path', 'pipeline', 'jobs', 'bridges',
          'bridge' (the trigger job that started it, None for the root), 'parent', 'path' (trigger job
-         names from the root), 'allowed' (a bridge on the path may fail), 'stale', 'seen_status'}
+         names from the root), 'allowed' (a bridge on the path may fail), 'full' (``pipeline`` is the whole
+         entity as of its current status), 'more' (``jobs`` past the first page may be outdated),
+         'pages_status' (the status when every page was read), 'bridges_seen' (``signature`` then)}
+
+    ``all_pages``: every job of every pipeline is read whenever its jobs are (to find a job by name).
     """
 
-    def __init__(self, pipeline, project, project_path=None, follow=True, prefix=''):
+    def __init__(self, pipeline, project, project_path=None, follow=True, prefix='', all_pages=False):
         self.follow = follow
         self.prefix = prefix
+        self.all_pages = all_pages
         self.root = pipeline['id']
         self.nodes = {}
         self.order = []
@@ -90,57 +99,149 @@ class Tree:
     def _add(self, pipeline, project, project_path, bridge, parent, path, allowed):
         node = {'id': pipeline['id'], 'project': project, 'project_path': project_path or project_of_url(pipeline.get('web_url'), self.prefix),
                 'pipeline': dict(pipeline), 'jobs': None, 'bridges': None if self.follow else [], 'bridge': bridge,
-                'parent': parent, 'path': tuple(path), 'allowed': allowed, 'stale': True, 'seen_status': pipeline.get('status')}
+                'parent': parent, 'path': tuple(path), 'allowed': allowed, 'full': bridge is None, 'more': False,
+                'pages_status': None, 'bridges_seen': None}
         self.nodes[pipeline['id']] = node
         self.order.append(pipeline['id'])
         return node
 
     # ---- what to read ---------------------------------------------------------------------
+    #
+    # A poll reads each pipeline still running with ONE request, the first page of its jobs
+    # (``GET /projects/:id/pipelines/:pipeline_id/jobs?per_page=100``): every job embeds its pipeline
+    # (``Entities::Ci::JobBasic`` exposes ``pipeline`` with ``Entities::Ci::PipelineBasic``: id, project_id,
+    # sha, ref, status, source, created_at, updated_at, web_url; lib/api/entities/ci/job_basic.rb,
+    # lib/api/entities/ci/pipeline_basic.rb), so the status and the jobs come together. A page without
+    # jobs (a pipeline of trigger jobs only) gives no status: the pipeline itself is read then. Further
+    # pages (more than 100 jobs) are read when the status changed, at the end, or when every job must be
+    # seen (``all_pages``: a name to find). Trigger jobs are read once, then again only when a job of the
+    # pipeline finished (a stage ended: a trigger job may have started) or the pipeline did, or while one
+    # is about to create its downstream pipeline. PipelineBasic has no ``finished_at``: ``needs_full``
+    # says when the pipeline itself is worth one more read for the result.
 
     def node(self, pipeline_id):
         return self.nodes[pipeline_id]
 
-    def to_poll(self):
-        """Ids of the pipelines to read this poll: those not finished and whose jobs are not being read anyway."""
-        return [pid for pid in self.order if not self.node_finished(self.nodes[pid]) and not self.nodes[pid]['stale']]
+    def to_read(self):
+        """Ids of the pipelines a poll reads: never read, not finished, or with a trigger job still to start its
+        downstream pipeline."""
+        return [pid for pid in self.order if self._wants_read(self.nodes[pid])]
 
-    def stale(self):
-        """Ids of the pipelines whose jobs (and bridges, when following) must be read: status changed or new."""
-        return [pid for pid in self.order if self.nodes[pid]['stale']]
+    def unread(self):
+        """Ids of the pipelines never read (the downstream pipelines found during this poll)."""
+        return [pid for pid in self.order if self.nodes[pid]['jobs'] is None]
+
+    def _wants_read(self, node):
+        return self.needs_jobs(node['id']) or (self.follow and node['bridges'] is None) or self._bridges_pending(node)
+
+    def needs_jobs(self, pipeline_id):
+        """Whether a poll reads the pipeline's jobs (and so its status): never read, or not finished."""
+        node = self.nodes[pipeline_id]
+        return node['jobs'] is None or not self.node_finished(node)
+
+    def read_jobs(self, pipeline_id, jobs, pipeline=None, every_page=False):
+        """The first page of the pipeline's jobs (at most PAGE), or ``every_page``, read now; ``pipeline`` the
+        pipeline itself when it was read too (the list was empty). True when the pipeline's status changed."""
+        node = self.nodes[pipeline_id]
+        jobs = list(jobs)
+        embedded = jobs[0].get('pipeline') if jobs and isinstance(jobs[0].get('pipeline'), dict) else None
+        before = node['pipeline'].get('status')
+        if pipeline is not None:
+            node['pipeline'], node['full'] = dict(pipeline), True
+        elif embedded is not None:
+            merged = dict(node['pipeline'])
+            merged.update((key, value) for key, value in embedded.items() if key in BASIC_FIELDS)
+            node['full'] = node['full'] and merged.get('status') == before
+            node['pipeline'] = merged
+        changed = node['pipeline'].get('status') != before or node['jobs'] is None
+        if every_page:
+            node['jobs'], node['more'], node['pages_status'] = jobs, False, node['pipeline'].get('status')
+            return changed
+        node['more'] = len(jobs) >= PAGE
+        if node['more'] and node['jobs']:
+            # The older jobs (later pages) as last read; the status change or the end reads them again.
+            seen = set(job.get('id') for job in jobs)
+            jobs.extend(job for job in node['jobs'] if job.get('id') not in seen)
+        node['jobs'] = jobs
+        return changed
+
+    def needs_pages(self, pipeline_id):
+        """Whether the jobs beyond the first page must be read: there may be some, and the status changed since
+        they were read, the pipeline finished, or every job must be seen (``all_pages``)."""
+        node = self.nodes[pipeline_id]
+        if not node['more']:
+            return False
+        return (self.all_pages or node['pages_status'] != node['pipeline'].get('status')
+                or _jobs.pipeline_finished(node['pipeline'], node['jobs']))
+
+    def add_pages(self, pipeline_id, jobs):
+        """The jobs of the pages after the first, read now."""
+        node = self.nodes[pipeline_id]
+        first = node['jobs'][:PAGE]
+        seen = set(job.get('id') for job in first)
+        node['jobs'] = first + [job for job in jobs if job.get('id') not in seen]
+        node['more'], node['pages_status'] = False, node['pipeline'].get('status')
 
     def needs_bridges(self, pipeline_id):
-        """Whether the pipeline's trigger jobs must be read with its jobs: when following, and unless a first read
-        found none (GitLab creates them with the pipeline, so none appear later)."""
-        bridges = self.nodes[pipeline_id]['bridges']
-        return self.follow and (bridges is None or bool(bridges))
-
-    def update_pipeline(self, pipeline_id, pipeline):
-        """A pipeline read again; True when its status changed (its jobs then become stale, see below)."""
+        """Whether the pipeline's trigger jobs must be read now (see above). Never without ``follow``; never again
+        once a read found none (GitLab creates them with the pipeline, so none appear later)."""
         node = self.nodes[pipeline_id]
-        node['pipeline'] = dict(pipeline)
-        if pipeline.get('status') != node['seen_status']:
-            node['seen_status'] = pipeline.get('status')
-            # Jobs are read again when they may have ended the pipeline, or when it has trigger jobs (whose
-            # downstream pipelines appear while it runs); a pipeline without any (GitLab creates every job and
-            # trigger job with the pipeline) is otherwise only read: one request per poll.
-            node['stale'] = (pipeline.get('status') in _jobs.FINISHED or pipeline.get('status') in _jobs.BLOCKED
-                             or not node['jobs'] or bool(node['bridges']))
+        bridges = node['bridges']
+        if not self.follow:
+            return False
+        if bridges is None:
             return True
-        if self._blocked_downstream(node):
-            # Its status says running whatever its own jobs do: they are read again to tell.
-            node['stale'] = True
+        if not bridges:
+            return False
+        return node['bridges_seen'] != self.signature(node) or self._bridge_starting(node)
+
+    @staticmethod
+    def signature(node):
+        """What tells that a trigger job may have started or ended: the pipeline's status once it is final (or
+        blocked), and the jobs that have finished or wait on a person (a stage ended). Jobs that merely start
+        change nothing here, so a trigger job's stage is read when the stage before it ends."""
+        status = node['pipeline'].get('status')
+        done = tuple(sorted(job.get('id') or 0 for job in node['jobs'] or () if _jobs.job_finished(job)))
+        return (status if status in _jobs.FINISHED or status in _jobs.BLOCKED else None, done)
+
+    def _bridge_starting(self, node):
+        """A trigger job that has started but not created its downstream pipeline yet; or one still ``created``
+        while no job of the pipeline runs (it waits only on other trigger jobs, whose changes no job shows)."""
+        idle = not any(job.get('status') in _jobs.ACTIVE for job in node['jobs'] or ())
+        for bridge in node['bridges'] or ():
+            if bridge.get('retried') or bridge.get('downstream_pipeline'):
+                continue
+            if bridge.get('status') in _jobs.ACTIVE or (bridge.get('status') == 'created' and idle):
+                return True
         return False
 
+    def needs_full(self, pipeline_id):
+        """Whether the pipeline itself should be read once more: it has finished and its end was seen in its job
+        list only, which lacks fields such as ``finished_at``."""
+        node = self.nodes[pipeline_id]
+        return not node['full'] and node['jobs'] is not None and self.node_finished(node)
+
+    def set_pipeline(self, pipeline_id, pipeline):
+        """The pipeline itself, read now (``GET /projects/:id/pipelines/:pipeline_id``)."""
+        node = self.nodes[pipeline_id]
+        node['pipeline'], node['full'] = dict(pipeline), True
+
     def set_jobs(self, pipeline_id, jobs, bridges=None):
-        """The jobs (and bridges) of a pipeline, read now. Returns the new downstream nodes."""
+        """Every job (and the bridges) of a pipeline, read now. Returns the new downstream nodes."""
         node = self.nodes[pipeline_id]
         node['jobs'] = list(jobs)
-        node['stale'] = False
+        node['more'], node['pages_status'] = False, node['pipeline'].get('status')
         if not self.follow or bridges is None:
             if self.follow and node['bridges'] is None:
                 node['bridges'] = []
             return []
+        return self.set_bridges(pipeline_id, bridges)
+
+    def set_bridges(self, pipeline_id, bridges):
+        """The trigger jobs of a pipeline, read now. Returns the new downstream nodes."""
+        node = self.nodes[pipeline_id]
         node['bridges'] = list(bridges)
+        node['bridges_seen'] = self.signature(node)
         added = []
         for bridge in sorted(node['bridges'], key=lambda b: b.get('id') or 0):
             if bridge.get('retried'):
@@ -211,7 +312,7 @@ class Tree:
     def finished(self):
         """Every pipeline has finished (or waits only for manual jobs) and its jobs and bridges were read then."""
         for node in self.nodes.values():
-            if node['stale'] or not self.node_finished(node):
+            if not self.node_finished(node) or self.needs_pages(node['id']) or self.needs_bridges(node['id']):
                 return False
             if node['bridges'] is None or self._bridges_pending(node):
                 return False
@@ -219,7 +320,7 @@ class Tree:
 
     def unfinished(self):
         """The nodes still running, for a timeout message."""
-        return [self.nodes[pid] for pid in self.order if self.nodes[pid]['stale'] or not self.node_finished(self.nodes[pid])]
+        return [self.nodes[pid] for pid in self.order if not self.node_finished(self.nodes[pid])]
 
     # ---- the outcome ------------------------------------------------------------------------------
 

@@ -39,9 +39,10 @@ description:
   - "Waiting (O(wait=true)): the module polls GitLab, first after O(poll_interval) seconds, then at
     intervals growing by a quarter each time (x1.25), at most O(poll_interval_max) seconds (10 by default, or
     O(wait_timeout) when shorter), so the end of a pipeline or tree is seen at most that long after it happens.
-    Each poll reads each pipeline of the tree still running (one request each); a pipeline's jobs and trigger jobs
-    are read only when its status changed, so one pipeline costs one request per poll. A
-    has finished when its status is C(success), C(failed), C(canceled) or C(skipped); a job in
+    Each poll reads each pipeline of the tree still running with one request, its job list, which carries the
+    pipeline's status too (jobs past the first 100 only when its status changed or at the end); its trigger jobs are
+    read once, then when one of its jobs or the pipeline finished, so one pipeline costs one request per poll, and
+    the pipeline itself is read once more at the end. A job has finished when its status is C(success), C(failed), C(canceled) or C(skipped); a job in
     C(manual) waits for a person, so waiting ends there too (C(scheduled) and C(canceling) are waited
     for). A pipeline has finished when its status is one of those four or C(manual), or when all its
     jobs have finished except manual ones; a pipeline that is C(success) with manual jobs left is
@@ -692,7 +693,8 @@ pipeline:
           RV(pipeline.tree_status)), its own C(downstream), and C(project) (its project's full path), C(project_id) and
           C(bridge) (the trigger job that started it, C(id), C(name), C(stage), C(status), C(allow_failure),
           C(failure_reason), C(web_url)).
-        - A downstream pipeline's C(created_at) and C(finished_at) may be null when it was read only from its trigger job.
+        - A downstream pipeline's C(created_at) and C(finished_at) may be null when it was read only from its trigger job
+          or its job list (which carry the pipeline without C(finished_at)).
       type: list
       elements: dict
       returned: with O(follow_downstream=true)
@@ -940,12 +942,17 @@ class JobTask:
             # wait out): report the pipeline as GitLab answered.
             self.result['pipeline'] = logic.public_pipeline(pipeline, [])
             return None
-        self.tree = self.new_tree(pipeline, follow=p['follow_downstream'] and bool(p['wait'] or p['name']))
-        self.read_tree()
+        # Waiting on the pipeline alone needs nothing more now: the answer is the pipeline, the polls bring its
+        # jobs. A name to find, or a result without waiting, reads the jobs (every page) at once.
+        self.tree = self.new_tree(pipeline, follow=p['follow_downstream'] and bool(p['wait'] or p['name']),
+                                  all_pages=p['name'] is not None or not p['wait'])
+        if p['name'] is None and p['wait']:
+            self.result['pipeline'] = self.tree.public()
+            self.wait_pipeline()
+            return None
+        self.poll_tree()
         self.result['pipeline'] = self.tree.public()
         if p['name'] is None:
-            if p['wait']:
-                self.wait_pipeline()
             return None
         return self.job_in_new_pipeline()
 
@@ -1033,39 +1040,59 @@ class JobTask:
 
     # ---- pipeline trees -------------------------------------------------------------------------
 
-    def new_tree(self, pipeline, follow=None):
+    def new_tree(self, pipeline, follow=None, all_pages=True):
         follow = self.params['follow_downstream'] if follow is None else follow
         return tree.Tree(pipeline, self.root_project, self.result.get('project_path'), follow=follow,
-                         prefix=urlsplit(self.client.base_url).path)
-
-    def read_tree(self):
-        """Read the jobs (and bridges) of every pipeline whose status changed or that is new, downstream ones too."""
-        t = self.tree
-        while t.stale():
-            for pid in t.stale():
-                node = t.node(pid)
-                try:
-                    jobs = self.client.list_pipeline_jobs(node['project'], pid)
-                    bridges = self.client.list_pipeline_bridges(node['project'], pid) if t.needs_bridges(pid) else None
-                except (GitLabPermissionError, GitLabNotFoundError) as err:
-                    if node['bridge'] is None:
-                        raise
-                    self.fail('%s cannot be read with this token (%s); give a token that can read that project, or '
-                              'follow_downstream=false to wait on the parent pipeline alone' % (tree.describe_node(node), err),
-                              pipeline=t.public())
-                t.set_jobs(pid, jobs, bridges)
+                         prefix=urlsplit(self.client.base_url).path, all_pages=all_pages)
 
     def poll_tree(self):
-        """One poll: each pipeline still running is read (one request); those that changed, their jobs and bridges."""
+        """One poll (or the first read of a tree): each pipeline still running costs one request, its jobs list
+        (which carries its status); more pages, trigger jobs and the new downstream pipelines when _tree says so."""
         t = self.tree
-        for pid in t.to_poll():
-            t.update_pipeline(pid, self.client.get_pipeline(t.node(pid)['project'], pid))
-        self.read_tree()
+        todo = t.to_read()
+        while todo:
+            for pid in todo:
+                self.read_node(pid)
+            todo = t.unread()
         return t
+
+    def read_node(self, pid):
+        t = self.tree
+        node = t.node(pid)
+        where = node['project']
+        try:
+            if t.needs_jobs(pid):
+                # A pipeline of trigger jobs only has no job to carry its status: it is read itself (GitLab creates
+                # every job with the pipeline, so a list found empty stays so).
+                if node['jobs'] == []:
+                    jobs = []
+                elif t.all_pages:
+                    jobs = self.client.list_pipeline_jobs(where, pid)
+                else:
+                    jobs = self.client.list_pipeline_jobs(where, pid, limit=tree.PAGE)
+                t.read_jobs(pid, jobs, None if jobs else self.client.get_pipeline(where, pid), every_page=t.all_pages)
+                if t.needs_pages(pid):
+                    t.add_pages(pid, self.client.list_pipeline_jobs(where, pid, page=2))
+            if t.needs_bridges(pid):
+                t.set_bridges(pid, self.client.list_pipeline_bridges(where, pid))
+        except (GitLabPermissionError, GitLabNotFoundError) as err:
+            if node['bridge'] is None:
+                raise
+            self.fail('%s cannot be read with this token (%s); give a token that can read that project, or '
+                      'follow_downstream=false to wait on the parent pipeline alone' % (tree.describe_node(node), err),
+                      pipeline=t.public())
+
+    def complete_root(self):
+        """The root pipeline read once more when its end was seen in its job list (which lacks finished_at)."""
+        t = self.tree
+        if t.needs_full(t.root):
+            t.set_pipeline(t.root, self.client.get_pipeline(t.node(t.root)['project'], t.root))
 
     def wait_pipeline(self):
         t = self.tree
         dummy, elapsed, finished = self.wait(self.poll_tree, lambda dummy: t.finished(), initial=t, fresh=True)
+        if finished:
+            self.complete_root()
         self.result['pipeline'] = self.tree_result()
         root = t.node(t.root)['pipeline']
         what = ('pipeline %s to finish' % root['id']) if len(t.nodes) == 1 else 'the tree of pipeline %s (%d pipelines) to finish' % (
@@ -1103,6 +1130,7 @@ class JobTask:
         if self.tree is None:
             return
         self.poll_tree()
+        self.complete_root()
         self.result['pipeline'] = self.tree_result()
 
     # ---- finding a job --------------------------------------------------------------------------
@@ -1117,7 +1145,7 @@ class JobTask:
                           'trigger jobs are not jobs here)' % (p['job_id'], self.project))
         self.tree = self.new_tree(self.find_pipeline())
         try:
-            self.read_tree()
+            self.poll_tree()
         except GitLabNotFoundError:
             self.fail('pipeline %s not found in project %s' % (self.tree.root, self.project))
         self.result['pipeline'] = self.tree.public()

@@ -122,6 +122,24 @@ def test_run_with_the_api_token_and_variables_waits_for_the_pipeline(gitlab):
     assert [e['path'] for e in posts] == ['/api/v4/projects/acme%2Fsvc/pipeline']
 
 
+def test_run_and_wait_costs_one_request_per_poll(gitlab):
+    gitlab.clear_journal()
+    result = ok(gitlab, {'test_state': 'run', 'test_ref': 'main', 'test_wait': True})
+    pipeline = result['result']['pipeline']
+    assert result['status'] == 'changed' and pipeline['finished_at']
+    base = '/api/v4/projects/acme%2Fsvc'
+    seen = [(e['method'], e['path']) for e in gitlab.journal()]
+    one = base + '/pipelines/%d' % pipeline['id']
+    # The ref's newest pipeline (to recover a lost answer), the POST; then each poll is ONE request, the job list
+    # (its jobs carry the pipeline's status); the trigger jobs once (there are none); the pipeline itself at the end.
+    assert seen[:2] == [('GET', base + '/pipelines'), ('POST', base + '/pipeline')], seen
+    assert seen[-1] == ('GET', one), seen
+    polls = seen[2:-1]
+    assert polls.count(('GET', one + '/bridges')) == 1, seen
+    assert [call for call in polls if call != ('GET', one + '/bridges')] == [('GET', one + '/jobs')] * (len(polls) - 1), seen
+    assert len(polls) >= 2
+
+
 def test_run_through_a_trigger_token(gitlab):
     gitlab.secret('trigger-variable-value-02')
     run = gitlab.play('gitlab_ci_job/trigger_and_run.yml', {'gitlab_project': SVC, 'test_description': 'cicd-it-run',
@@ -427,8 +445,11 @@ def test_bad_input_is_refused_before_any_write(gitlab, extra, needle):
 
 def test_played_on_a_job_that_is_not_manual_is_refused(gitlab):
     """GitLab's job JSON does not say whether a job is manual; a job still `created` that becomes
-    `pending` instead of `manual` when its stage is reached is not one, and play says so."""
-    with_project(gitlab, path='acme/stages', ci=[{'name': 'build', 'stage': 'build', 'duration': 3},
+    `pending` instead of `manual` when its stage is reached is not one, and play says so.
+
+    build runs 12 s of real time so that test is still `created` when the second playbook starts, even
+    on a loaded machine (a finished job cannot be told from a manual job played before)."""
+    with_project(gitlab, path='acme/stages', ci=[{'name': 'build', 'stage': 'build', 'duration': 12},
                                                  {'name': 'test', 'stage': 'test', 'duration': 0.2}])
     pipeline = ok(gitlab, {'test_project': 'acme/stages', 'test_state': 'run', 'test_ref': 'main'})['result']['pipeline']
     assert job_of(pipeline, 'test')['status'] == 'created'

@@ -75,24 +75,112 @@ def test_a_depend_parent_running_on_a_manual_child_counts_as_finished():
     tree.set_jobs(1, [job(10, 'build')], [bridge(11, 'child', pipeline(2, 'manual'), status='running')])
     tree.set_jobs(2, [job(20, 'gate', 'manual')], [])
     assert tree.finished() and tree.status() == 'manual'
-    # While the parent's own jobs run, it has not.
+    # While the parent's own jobs run, it has not; its status unchanged, the next poll reads its jobs again.
     tree.set_jobs(1, [job(10, 'build', 'running')], [bridge(11, 'child', pipeline(2, 'manual'), status='running')])
-    assert not tree.finished()
-    # Polled again with an unchanged status, its jobs are read again (they may have finished meanwhile).
-    assert tree.update_pipeline(1, pipeline(1, 'running')) is False and tree.stale() == [1]
+    assert not tree.finished() and tree.needs_jobs(1) and tree.to_read() == [1]
+    tree.read_jobs(1, [listed(10, 'build', 'success', 1, 'running')])
+    # A job ended: its trigger jobs are read in the same poll before the tree counts as finished.
+    assert tree.needs_bridges(1) and not tree.finished()
+    tree.set_bridges(1, [bridge(11, 'child', pipeline(2, 'manual'), status='running')])
+    assert tree.finished() and tree.to_read() == []
 
 
-def test_a_new_tree_and_a_changed_status_make_jobs_stale():
+def listed(jid, name, status, pid, pipeline_status, **extra):
+    """A job as GET /pipelines/:id/jobs lists it: it embeds its pipeline (Entities::Ci::PipelineBasic)."""
+    return job(jid, name, status, pipeline={'id': pid, 'status': pipeline_status, 'project_id': 1, 'updated_at': 'now'}, **extra)
+
+
+def test_a_poll_reads_a_new_or_running_pipeline_and_the_new_downstream_ones():
+    tree = t.Tree(pipeline(1, 'created'), 'acme/app', 'acme/app')
+    assert tree.to_read() == [1] and tree.unread() == [1] and tree.needs_jobs(1) and tree.needs_bridges(1) and not tree.finished()
+    assert tree.read_jobs(1, [listed(10, 'build', 'running', 1, 'running')]) is True
+    assert tree.node(1)['pipeline']['status'] == 'running' and tree.unread() == []
+    assert tree.set_bridges(1, [bridge(11, 'child', None, 'created')]) == []
+    assert tree.to_read() == [1] and not tree.needs_bridges(1)
+    assert tree.read_jobs(1, [listed(10, 'build', 'running', 1, 'running')]) is False and not tree.needs_bridges(1)
+    # The build ended: the trigger job's stage begins, its downstream pipeline appears.
+    tree.read_jobs(1, [listed(10, 'build', 'success', 1, 'running')])
+    assert tree.needs_bridges(1)
+    added = tree.set_bridges(1, [bridge(11, 'child', pipeline(2, 'created'), 'running')])
+    assert [node['id'] for node in added] == [2] and tree.unread() == [2] and tree.to_read() == [1, 2]
+    tree.read_jobs(2, [listed(20, 'unit', 'running', 2, 'running')])
+    tree.set_bridges(2, [])
+    assert tree.unread() == [] and tree.to_read() == [1, 2] and not tree.finished()
+    tree.read_jobs(2, [listed(20, 'unit', 'success', 2, 'success')])
+    assert tree.to_read() == [1] and not tree.needs_jobs(2) and not tree.needs_bridges(2)
+
+
+@pytest.mark.parametrize('before, after, bridges, expected', [
+    # no trigger jobs: never read again
+    ([job(10, 'build', 'running')], [listed(10, 'build', 'success', 1, 'success')], [], False),
+    # a job merely started, or nothing changed: not read
+    ([job(10, 'build', 'pending')], [listed(10, 'build', 'running', 1, 'running')], [bridge(11, 'child', None, 'created')], False),
+    ([job(10, 'build', 'running')], [listed(10, 'build', 'running', 1, 'running')], [bridge(11, 'child', pipeline(2), 'running')], False),
+    # a job finished (a stage ended), or one waits on a person: read
+    ([job(10, 'build', 'running')], [listed(10, 'build', 'success', 1, 'running')], [bridge(11, 'child', None, 'created')], True),
+    ([job(9, 'lint', 'running'), job(10, 'gate', 'created')],
+     [listed(9, 'lint', 'running', 1, 'running'), listed(10, 'gate', 'manual', 1, 'running')], [bridge(11, 'child', None, 'created')], True),
+    # the pipeline ended (a depend trigger job ends with its downstream): read
+    ([job(10, 'build')], [listed(10, 'build', 'success', 1, 'success')], [bridge(11, 'child', pipeline(2), 'running')], True),
+    # a trigger job started but has no downstream pipeline yet: read at every poll
+    ([job(10, 'build', 'running')], [listed(10, 'build', 'running', 1, 'running')], [bridge(11, 'child', None, 'pending')], True),
+    # a trigger job created while no job runs: it waits on other trigger jobs, read at every poll
+    ([job(10, 'build')], [listed(10, 'build', 'success', 1, 'running')],
+     [bridge(11, 'a', pipeline(2), 'running'), bridge(12, 'b', None, 'created')], True),
+    # manual or finished trigger jobs without downstream create none by themselves
+    ([job(10, 'build', 'running')], [listed(10, 'build', 'running', 1, 'running')], [bridge(11, 'child', None, 'manual')], False),
+])
+def test_when_a_poll_reads_the_trigger_jobs_again(before, after, bridges, expected):
     tree = t.Tree(pipeline(1, 'running'), 'acme/app', 'acme/app')
-    assert tree.stale() == [1] and tree.to_poll() == [] and not tree.finished()
-    tree.set_jobs(1, [job(10, 'build', 'running')], [bridge(11, 'child', None, 'pending')])
-    assert tree.stale() == [] and tree.to_poll() == [1]
-    assert tree.update_pipeline(1, pipeline(1, 'running')) is False and tree.stale() == []
-    assert tree.update_pipeline(1, pipeline(1, 'success')) is True and tree.stale() == [1]
-    added = tree.set_jobs(1, [job(10, 'build')], [bridge(11, 'child', pipeline(2, 'running'))])
-    assert [node['id'] for node in added] == [2] and tree.stale() == [2] and tree.to_poll() == []
-    tree.set_jobs(2, [job(20, 'unit', 'running')], [])
-    assert tree.to_poll() == [2]
+    tree.set_jobs(1, before, bridges)
+    tree.read_jobs(1, after)
+    assert tree.needs_bridges(1) is expected
+
+
+def test_the_status_comes_from_the_job_list_else_from_the_pipeline():
+    tree = t.Tree(dict(pipeline(1, 'created'), finished_at=None, sha='abc'), 'acme/app', 'acme/app')
+    assert not tree.needs_full(1)
+    tree.read_jobs(1, [listed(10, 'build', 'success', 1, 'success')])
+    node = tree.node(1)
+    # PipelineBasic's fields are taken, the rest kept: the pipeline itself is worth one read at the end.
+    assert node['pipeline']['status'] == 'success' and node['pipeline']['updated_at'] == 'now' and node['pipeline']['sha'] == 'abc'
+    assert tree.needs_full(1)
+    tree.set_pipeline(1, dict(pipeline(1, 'success'), finished_at='then'))
+    assert not tree.needs_full(1) and node['pipeline']['finished_at'] == 'then'
+    # An empty job list (trigger jobs only) says nothing: the pipeline read with it does.
+    other = t.Tree(pipeline(5, 'running'), 'acme/app', 'acme/app')
+    assert other.read_jobs(5, [], pipeline(5, 'success')) is True and other.node(5)['pipeline']['status'] == 'success'
+    assert not other.needs_full(5)
+    # A downstream pipeline starts from its trigger job's PipelineBasic.
+    child = tree_of().node(2)
+    assert child['full'] is False
+
+
+@pytest.mark.parametrize('status_now, all_pages, expected', [
+    ('running', False, False),        # unchanged and running: the first page is enough
+    ('success', False, True),         # the end: every page
+    ('failed', False, True),
+    ('running', True, True),          # a name to find: every page
+])
+def test_pages_after_the_first_are_read_on_a_change_or_at_the_end(status_now, all_pages, expected):
+    tree = t.Tree(pipeline(1, 'running'), 'acme/app', 'acme/app', all_pages=all_pages)
+    first = [listed(500 - n, 'job-%d' % n, 'running', 1, 'running') for n in range(t.PAGE)]
+    tree.read_jobs(1, first)
+    assert tree.needs_pages(1)               # never read before
+    tree.add_pages(1, [job(300, 'old', 'success'), job(500, 'job-0', 'running')])
+    assert len(tree.node(1)['jobs']) == t.PAGE + 1 and not tree.needs_pages(1)
+    tree.read_jobs(1, [listed(500 - n, 'job-%d' % n, 'success' if status_now != 'running' else 'running', 1, status_now)
+                       for n in range(t.PAGE)])
+    assert tree.needs_pages(1) is expected
+    # The older jobs are kept between two full reads.
+    assert [j['name'] for j in tree.node(1)['jobs']][-1] == 'old'
+    small = t.Tree(pipeline(2, 'running'), 'acme/app', 'acme/app', all_pages=all_pages)
+    small.read_jobs(2, first[:3])
+    assert not small.needs_pages(2)
+    # A list read page after page in one go leaves nothing to read.
+    whole = t.Tree(pipeline(3, 'running'), 'acme/app', 'acme/app', all_pages=all_pages)
+    whole.read_jobs(3, first + [job(300, 'old', 'success')], every_page=True)
+    assert not whole.needs_pages(3) and len(whole.node(3)['jobs']) == t.PAGE + 1
 
 
 def test_a_bridge_that_has_not_created_its_downstream_keeps_the_tree_running():
@@ -206,28 +294,14 @@ def test_variables_denied(message, expected):
     assert t.variables_denied(message) is expected
 
 
-@pytest.mark.parametrize('bridges, status, stale', [
-    ([], 'pending', False),          # no trigger jobs: an intermediate status change reads nothing more
-    ([], 'running', False),
-    ([], 'success', True),           # a status that may be its end: its jobs are read
-    ([], 'manual', True),
-    ([], 'failed', True),
-    ([bridge(11, 'child', None, 'created')], 'running', True),    # trigger jobs: read on every change
-])
-def test_which_status_changes_read_the_jobs_again(bridges, status, stale):
-    tree = t.Tree(pipeline(1, 'created'), 'acme/app', 'acme/app')
-    tree.set_jobs(1, [job(10, 'build', 'created')], bridges)
-    assert tree.update_pipeline(1, pipeline(1, status)) is True
-    assert (tree.stale() == [1]) is stale
-
-
 def test_trigger_jobs_are_read_once_when_there_are_none():
     tree = t.Tree(pipeline(1, 'created'), 'acme/app', 'acme/app')
     assert tree.needs_bridges(1)
-    tree.set_jobs(1, [job(10, 'build', 'created')], [])
+    tree.read_jobs(1, [listed(10, 'build', 'created', 1, 'created')])
+    tree.set_bridges(1, [])
     assert not tree.needs_bridges(1)
+    tree.read_jobs(1, [listed(10, 'build', 'success', 1, 'success')])
+    assert not tree.needs_bridges(1) and tree.node(1)['bridges'] == [] and tree.finished()
     tree.set_jobs(1, [job(10, 'build')])           # jobs alone keep what was known
-    assert tree.node(1)['bridges'] == [] and tree.finished() is False
-    tree.update_pipeline(1, pipeline(1, 'success'))
-    tree.set_jobs(1, [job(10, 'build')])
-    assert tree.finished() and not t.Tree(pipeline(2), 'a', 'a', follow=False).needs_bridges(2)
+    assert tree.node(1)['bridges'] == [] and tree.finished()
+    assert not t.Tree(pipeline(2), 'a', 'a', follow=False).needs_bridges(2)

@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
+import yaml
 
 from tests.conftest import DEV_TOKEN, ROOT_TOKEN
 from tests.unit.module_args import patch_module_args
@@ -107,7 +108,7 @@ def run(capsys, fake, check=False, secrets=(), **args):
 
 
 def test_run_waits_for_the_pipeline_and_each_run_starts_one(capsys, fake, clock):
-    result = run(capsys, fake, state='run', ref='main', wait=True, poll_interval=1)
+    result = run(capsys, fake, state='run', ref='main', wait=True, poll_interval=0.1, poll_interval_max=0.1)
     assert result['changed'] is True and 'failed' not in result
     pipeline = result['pipeline']
     # A pipeline whose only job left is manual (and allowed to fail) has finished.
@@ -115,10 +116,13 @@ def test_run_waits_for_the_pipeline_and_each_run_starts_one(capsys, fake, clock)
     assert {j['name']: j['status'] for j in pipeline['jobs']} == {'build': 'success', 'test': 'success', 'deploy': 'manual'}
     seen = calls(fake)
     one, jobs, bridges = (('GET', API + '/pipelines/%d%s' % (pipeline['id'], tail)) for tail in ('', '/jobs', '/bridges'))
+    # Nothing is read right after the start: the answer is the pipeline. One request per poll, its jobs list (each
+    # job embeds the pipeline's status); its trigger jobs once at the first poll (it has none); the pipeline itself
+    # once at the end, for the fields the job list lacks (finished_at).
     assert seen[:4] == [('GET', API + '/pipelines'), ('POST', API + '/pipeline'), jobs, bridges]
-    # One request per poll; its jobs once more at the end (its trigger jobs were read once: it has none).
-    polls = [call for call in seen[4:] if call == one]
-    assert seen[4:] == polls[:-1] + [one, jobs] and len(polls) >= 1
+    polls = [call for call in seen[2:] if call == jobs]
+    assert seen[4:] == polls[1:] + [one] and len(polls) >= 2
+    assert pipeline['finished_at'] is not None
     assert writes(fake) == [('POST', API + '/pipeline')]
     assert result['actions'][0] == 'started pipeline %d on ref main with the API token' % pipeline['id']
     assert result['actions'][1].startswith('waited ') and result['actions'][1].endswith('for pipeline %d to finish (success)' % pipeline['id'])
@@ -531,17 +535,48 @@ def test_run_and_wait_follows_the_whole_tree(capsys, tree_fake, tree_clock):
     assert ('GET', lib + '/pipelines/%d/jobs' % tree[3][1]['id']) in calls(tree_fake)
 
 
+def read_pipeline_ids(polled):
+    """The pipeline ids a poll's requests read (``GET .../pipelines/:id``, ``/jobs``, ``/bridges``)."""
+    found = set()
+    for method, path in polled:
+        parts = path.split('/')
+        if method == 'GET' and 'pipelines' in parts and parts.index('pipelines') + 1 < len(parts):
+            found.add(int(parts[parts.index('pipelines') + 1]))
+    return found
+
+
 def test_each_poll_reads_only_the_pipelines_still_running(capsys, tree_fake, tree_clock):
-    result = run(capsys, tree_fake, project=MONO, state='run', ref='main', wait=True, poll_interval=0.5, poll_interval_max=0.5)
+    polls, ended = [], []
+
+    def sleep(seconds):
+        """The end of a poll: its requests, then (apart) the pipelines that have ended by now."""
+        polls.append(calls(tree_fake))
+        statuses = {}
+        for project in (MONO, 'mono/lib'):
+            for item in api(tree_fake, 'GET', '/projects/%s/pipelines' % quote(project, safe='')):
+                statuses[item['id']] = item['status']
+        ended.append(set(pid for pid, status in statuses.items() if status in ('success', 'failed', 'canceled', 'skipped', 'manual')))
+        tree_fake.clear_journal()
+        tree_clock.sleep(seconds)
+
+    with mock.patch.object(module_under_test, 'SLEEP', sleep):
+        result = run(capsys, tree_fake, project=MONO, state='run', ref='main', wait=True, poll_interval=0.5, poll_interval_max=0.5)
+    polls.append(calls(tree_fake))
     ids = dict((node['id'], node) for depth, node in flatten(result['pipeline']))
-    reads = [path for method, path in calls(tree_fake) if method == 'GET' and path.rsplit('/', 2)[-2] == 'pipelines']
-    read_ids = [int(path.rsplit('/', 1)[-1]) for path in reads]
-    assert set(read_ids) <= set(ids)
-    # A pipeline is read no more after its end was seen (its jobs were read then).
-    for pid in ids:
-        jobs_reads = [index for index, (m, p) in enumerate(calls(tree_fake)) if p.endswith('/pipelines/%d/jobs' % pid)]
-        one_reads = [index for index, (m, p) in enumerate(calls(tree_fake)) if p.endswith('/pipelines/%d' % pid)]
-        assert not one_reads or max(one_reads) < max(jobs_reads)
+    assert len(polls) >= 5 and set().union(*(read_pipeline_ids(polled) for polled in polls)) == set(ids)
+    # A pipeline is read no more after a poll saw its end, except the root pipeline itself, once at the very end
+    # (the job list that showed its end lacks finished_at); a downstream pipeline is read when it is found.
+    seen = set()
+    for index, polled in enumerate(polls[1:], 1):
+        fresh = read_pipeline_ids(polled) - seen
+        again = read_pipeline_ids(polled) & seen & ended[index - 1]
+        if index == len(polls) - 1:
+            assert polled[-1] == ('GET', '/api/v4/projects/mono%%2Fapp/pipelines/%d' % result['pipeline']['id'])
+            again = read_pipeline_ids(polled[:-1]) & seen & ended[index - 1]
+        assert not again, (index, polled)
+        seen |= fresh | read_pipeline_ids(polled)
+        # One request per running pipeline: its jobs list, and no GET of the pipeline besides.
+        assert not [call for call in polled[:-1] if call[1].rsplit('/', 2)[-2] == 'pipelines'], polled
 
 
 def test_follow_downstream_false_waits_on_the_parent_alone(capsys, tree_fake, tree_clock):
@@ -567,6 +602,45 @@ def test_a_manual_job_in_a_child_does_not_hang(capsys, tree_fake, tree_clock):
     child = result['pipeline']['downstream'][0]
     assert child['status'] == 'manual' and result['pipeline']['tree_status'] == 'manual'
     assert tree_clock.now - time.time() < 60
+
+
+def test_a_depend_child_started_while_the_parent_stays_running_is_found(capsys, tree_fake, tree_clock):
+    # The parent is running through its build and then through its depend trigger job, whose child waits on a
+    # manual job: the parent's status never changes, the end of the build is what tells that the child exists.
+    with open(os.path.normpath(TREE_SEED), encoding='utf-8') as handle:
+        seed = yaml.safe_load(handle)
+    seed['projects'].append({'path': 'mono/slowgate', 'ci': [
+        {'name': 'build', 'stage': 'build', 'duration': 6},
+        {'name': 'child', 'stage': 'deploy', 'trigger': {'strategy': 'depend', 'include': [
+            {'name': 'gate', 'stage': 'test', 'when': 'manual', 'allow_failure': False}, {'name': 'after', 'stage': 'deploy'}]}}]})
+    tree_fake.reset(seed)
+    tree_fake.state.clock = tree_clock
+    result = run(capsys, tree_fake, project='mono/slowgate', state='run', ref='main', wait=True, poll_interval=1,
+                 poll_interval_max=1, wait_timeout=120)
+    assert 'failed' not in result, result['msg']
+    assert result['pipeline']['status'] == 'running' and result['pipeline']['downstream'][0]['status'] == 'manual'
+    assert result['pipeline']['tree_status'] == 'manual'
+    bridges = [path for method, path in calls(tree_fake) if path.endswith('/bridges')]
+    # Read at the first poll, when the build ended, and for the child; not at every poll.
+    assert len(bridges) <= 4, bridges
+
+
+def test_a_pipeline_of_more_than_100_jobs_reads_its_other_pages_only_on_a_change_or_at_the_end(capsys, tree_fake, tree_clock):
+    many = [{'name': 'unit-%03d' % number, 'stage': 'test', 'duration': 1} for number in range(104)]
+    with open(os.path.normpath(TREE_SEED), encoding='utf-8') as handle:
+        seed = yaml.safe_load(handle)
+    seed['projects'].append({'path': 'mono/big', 'ci': [{'name': 'build', 'stage': 'build', 'duration': 4}] + many})
+    tree_fake.reset(seed)
+    tree_fake.state.clock = tree_clock
+    result = run(capsys, tree_fake, project='mono/big', state='run', ref='main', wait=True, poll_interval=1, poll_interval_max=1)
+    assert 'failed' not in result, result['msg']
+    assert len(result['pipeline']['jobs']) == 105 and {job['status'] for job in result['pipeline']['jobs']} == {'success'}
+    lists = [entry['query'] for entry in tree_fake.journal if entry['path'].endswith('/jobs')]
+    first = [query for query in lists if str(query.get('page', '1')) == '1']
+    rest = [query for query in lists if str(query.get('page', '1')) != '1']
+    # One first page (100 jobs) per poll; the rest when the status changed (created -> running, then the end).
+    assert len(first) >= 5 and all(str(query.get('per_page')) == '100' for query in first)
+    assert 1 <= len(rest) <= 3 and len(rest) < len(first), lists
 
 
 def test_a_downstream_that_cannot_be_created_fails_in_words(capsys, tree_fake, tree_clock):
