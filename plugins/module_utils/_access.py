@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: cicd.gitlab contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure logic of gitlab_ci_job_token_scope and gitlab_ci_pipeline_settings (no HTTP, no AnsibleModule).
+"""The logic of gitlab_ci_job_token_scope and gitlab_ci_pipeline_settings, shared with the fleet module
+(gitlab_ci_settings): option checks and plans are pure; the reads and writes at the end of each part go
+through the client handed in (no AnsibleModule here), so every caller plans and writes the same way.
 
 Private to the collection: the API of this file may change without notice.
 """
@@ -11,6 +13,8 @@ from __future__ import annotations
 import re
 
 from ansible_collections.cicd.gitlab.plugins.module_utils._client import path_segment_problem
+from ansible_collections.cicd.gitlab.plugins.module_utils._errors import GitLabNotFoundError
+from ansible_collections.cicd.gitlab.plugins.module_utils._module import TaskFailure
 
 # app/models/ci/job_token/project_scope_link.rb PROJECT_LINK_DIRECTIONAL_LIMIT,
 # app/models/ci/job_token/group_scope_link.rb GROUP_LINK_LIMIT
@@ -71,8 +75,8 @@ def validate_scope_params(params):
         problems.append('purge_all needs purge: true')
     if params.get('purge') and allowlist is None:
         problems.append('purge needs allowlist (the entries to keep); to empty the allowlist, give allowlist: {projects: [], groups: []} with purge_all: true')
-    if allowlist is None and params.get('enabled') is None:
-        problems.append('nothing to manage: give enabled and/or allowlist')
+    if allowlist is None and params.get('enabled') is None and not params.get('import_from_log'):
+        problems.append('nothing to manage: give enabled, allowlist and/or import_from_log')
     return problems
 
 
@@ -153,6 +157,96 @@ def group_path_from_url(web_url):
     return text.rsplit(marker, 1)[1].strip('/') if marker in text else None
 
 
+def read_scope(client, project):
+    """The current scope of ``project`` (GitLab's project, with its ``id``): three requests
+    (https://docs.gitlab.com/api/project_job_token_scopes/); the project itself is left out of the projects."""
+    scope = client.get_job_token_scope(project['id'])
+    projects = {}
+    for item in client.list_job_token_projects(project['id']):
+        if item.get('id') != project['id']:
+            projects[item['id']] = item.get('path_with_namespace') or str(item['id'])
+    groups = {}
+    for item in client.list_job_token_groups(project['id']):
+        groups[item['id']] = group_path_from_url(item.get('web_url')) or item.get('name') or str(item['id'])
+    return {'enabled': bool(scope.get('inbound_enabled')), 'projects': projects, 'groups': groups}
+
+
+def resolve_entries(client, kind, entries, known, project):
+    """``({id: path}, [missing])`` of the entries, with a GET only for those not already known by id or path (nor the
+    project itself)."""
+    by_path = {path.lower(): key for key, path in known.items()}
+    itself = (project['id'], str(project.get('path_with_namespace') or '').lower())
+    resolved, missing = {}, []
+    for entry in entries:
+        key = entry_key(entry)
+        if kind == 'projects' and key in itself:
+            continue
+        if isinstance(key, int) and key in known:
+            resolved[key] = known[key]
+            continue
+        if not isinstance(key, int) and key in by_path:
+            resolved[by_path[key]] = known[by_path[key]]
+            continue
+        try:
+            found = client.get_project(entry) if kind == 'projects' else client.get_group(entry)
+        except GitLabNotFoundError:
+            missing.append(str(entry))
+            continue
+        if kind == 'projects' and found['id'] == project['id']:
+            continue
+        resolved[found['id']] = found.get('path_with_namespace') if kind == 'projects' else found.get('full_path')
+    return resolved, missing
+
+
+def refuse_missing(current, missing):
+    """TaskFailure (nothing was written) when allowlist entries were not found."""
+    if missing:
+        raise TaskFailure('Nothing was changed: not found or not visible to the token\'s user: %s' % ', '.join(missing),
+                          changed=False, scope=scope_view(current))
+
+
+def checked_scope_plan(current, desired, purge=False, purge_all=False):
+    """The plan (plan_scope), or TaskFailure (nothing was written) when it is refused (a purge to empty, a limit)."""
+    the_plan = plan_scope(current, desired, purge=purge, purge_all=purge_all)
+    if the_plan['problems']:
+        raise TaskFailure('Nothing was changed: %s' % '; '.join(the_plan['problems']), changed=False, scope=scope_view(current),
+                          would_remove={'projects': [p for _k, p in the_plan['remove_projects']],
+                                        'groups': [p for _k, p in the_plan['remove_groups']]})
+    return the_plan
+
+
+def write_scope(client, project_id, the_plan):
+    """The writes, ordered so that no job loses access in between: turning enforcement off first, additions, removals,
+    turning it on last."""
+    if the_plan['enable'] is False:
+        client.set_job_token_scope(project_id, False)
+    for key, _path in the_plan['add_projects']:
+        client.add_job_token_project(project_id, key)
+    for key, _path in the_plan['add_groups']:
+        client.add_job_token_group(project_id, key)
+    for key, _path in the_plan['remove_projects']:
+        client.remove_job_token_project(project_id, key)
+    for key, _path in the_plan['remove_groups']:
+        client.remove_job_token_group(project_id, key)
+    if the_plan['enable'] is True:
+        client.set_job_token_scope(project_id, True)
+
+
+def scope_result(project, current, the_plan, diff=False):
+    """The result of gitlab_ci_job_token_scope (and of a fleet project's ``job_token_scope``): never a secret."""
+    after = apply_plan(current, the_plan)
+    result = dict(
+        changed=scope_changed(the_plan), scope=after,
+        added={'projects': sorted(p for _k, p in the_plan['add_projects']), 'groups': sorted(p for _k, p in the_plan['add_groups'])},
+        removed={'projects': sorted(p for _k, p in the_plan['remove_projects']),
+                 'groups': sorted(p for _k, p in the_plan['remove_groups'])},
+    )
+    if diff:
+        result['diff'] = {'before': scope_view(current), 'after': after, 'before_header': project.get('path_with_namespace'),
+                          'after_header': project.get('path_with_namespace')}
+    return result
+
+
 # ---- pipeline settings -------------------------------------------------------------------------------
 
 _UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800, 'y': 31557600}
@@ -225,9 +319,14 @@ def normalize_settings(params):
             else:
                 wanted[name] = value
         elif kind == 'bool':
-            wanted[name] = bool(value)
+            if not isinstance(value, bool):
+                problems.append('%s: %r is not true or false' % (name, value))
+            else:
+                wanted[name] = value
+        elif not isinstance(value, str):
+            problems.append('%s: %r is not a string (a path in the repository)' % (name, value))
         else:
-            text = str(value)
+            text = value
             if '..' in text or text.startswith('/'):
                 problems.append('%s: GitLab refuses a leading slash or directory traversal (..) in %r' % (name, text))
             elif len(text) > 255:
@@ -252,3 +351,23 @@ def plan_settings(current, wanted):
         elif not _same(name, current[name], value):
             changes[name] = (current[name], value)
     return changes, unknown
+
+
+UNKNOWN_FIELD = ('%s is not known to this GitLab (GET /projects/:id does not show it: an older version, or a Premium '
+                 'field on a Free instance); it was not changed')
+
+
+def write_settings(client, project_id, changes):
+    """One PUT of the fields that differ (https://docs.gitlab.com/api/projects/#edit-a-project)."""
+    client.update_project_settings(project_id, {name: new for name, (_old, new) in changes.items()})
+
+
+def settings_result(project, wanted, changes, unknown, diff=False):
+    """The result of gitlab_ci_pipeline_settings (and of a fleet project's ``pipeline_settings``)."""
+    settings = {name: (changes[name][1] if name in changes else project[name]) for name in wanted if name not in unknown}
+    result = dict(changed=bool(changes), settings=settings, changed_fields=sorted(changes), unknown_fields=sorted(unknown))
+    if diff:
+        result['diff'] = {'before': {name: old for name, (old, _new) in changes.items()},
+                          'after': {name: new for name, (_old, new) in changes.items()},
+                          'before_header': project.get('path_with_namespace'), 'after_header': project.get('path_with_namespace')}
+    return result

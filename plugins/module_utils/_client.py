@@ -41,10 +41,12 @@ from ansible_collections.cicd.gitlab.plugins.module_utils._errors import (
     GitLabDownloadError,
     GitLabError,
     GitLabNotFoundError,
+    GitLabPermissionError,
     GitLabStreamCutError,
     GitLabTimeoutError,
     GitLabTLSError,
     GitLabTransportError,
+    GitLabValidationError,
     InputError,
     _text_summary,
     error_for_status,
@@ -1506,6 +1508,134 @@ class GitLabClient:
     def update_project_settings(self, project, attrs):
         """PUT only the given project fields (https://docs.gitlab.com/api/projects/#edit-a-project); 200 with the project."""
         return self.put(project_path(project), data=attrs, expect=('id',))
+
+    # --- GraphQL ---
+    # https://docs.gitlab.com/api/graphql/ (app/controllers/graphql_controller.rb): POST <url>/api/graphql, beside
+    # /api/v4 under the same relative URL root, with the same token headers (api or read_api scope). Only queries
+    # are sent, so a query is retried like a GET (a lost answer or a 502-504 changes nothing) and no error of one is
+    # ever maybe_applied. GitLab answers a query that failed with HTTP 200 and an "errors" array (with "data" null
+    # or absent when the query was not run, e.g. an unknown field); HTTP errors carry {"errors": [{"message"}]}.
+
+    GRAPHQL_PAGE = 100        # GitlabSchema default_max_page_size
+    GRAPHQL_MAX_PAGES = 20    # 2,000 nodes: a connection that goes on longer is refused, not read forever
+    AUTH_LOG_QUERY = '''query($fullPath: ID!, $first: Int, $after: String) {
+  project(fullPath: $fullPath) {
+    ciJobTokenAuthLogs(first: $first, after: $after) {
+      nodes { lastAuthorizedAt originProject { id fullPath } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}'''
+
+    @staticmethod
+    def _graphql_messages(body):
+        """The ``message`` of each entry of a GraphQL ``errors`` array (HTTP 200 or an error status), else []."""
+        found = body.get('errors') if isinstance(body, dict) else None
+        if not isinstance(found, list):
+            return []
+        return [' '.join(str(item.get('message')).split())[:500] for item in found if isinstance(item, dict) and item.get('message')]
+
+    def graphql(self, query, variables=None):
+        """Run one GraphQL query; return its ``data`` (a dict).
+
+        An ``errors`` array is a GitLabError with GitLab's messages: GitLabValidationError when the query was not
+        run, GitLabPermissionError for GitLab's "you don't have permission" (a resolver's ``authorize``), else
+        GitLabError. A mutation is refused (InputError): this client only reads through GraphQL.
+        """
+        if re.match(r'\s*(mutation|subscription)\b', str(query)):
+            raise InputError('GitLabClient.graphql sends queries only, not mutations or subscriptions')
+        url = self.base_url + '/api/graphql'
+        shown = self._display(url)
+        body = {'query': str(query), 'variables': dict(variables or {})}
+        answer = self._retrying('POST', shown, lambda: self._graphql_once(url, shown, body))
+        return self._graphql_data(shown, answer)
+
+    def _graphql_once(self, url, shown, body):
+        try:
+            return self._json_once('POST', url, shown, None, body)
+        except GitLabError as err:
+            err.maybe_applied = False
+            messages = self._graphql_messages(err.body)
+            if messages:
+                err.gitlab_message = '; '.join(messages)
+            err.refresh()
+            transient = (isinstance(err, GitLabTransportError) and not isinstance(err, (GitLabTLSError, GitLabDeadlineError))
+                         or err.status in RETRY_STATUSES)
+            if transient:
+                raise _Retry(err, None) from None
+            raise
+
+    def _graphql_data(self, shown, answer):
+        if not isinstance(answer, dict) or ('data' not in answer and 'errors' not in answer):
+            raise self._scrub(GitLabAnswerError('POST', shown, status=200, detail='expected a GraphQL answer (an object with '
+                                                'data or errors), got %s' % self._kind(answer)))
+        messages = self._graphql_messages(answer)
+        data = answer.get('data')
+        if messages or answer.get('errors'):
+            text = '; '.join(messages) or 'an errors entry without a message'
+            if not isinstance(data, dict):
+                cls = GitLabValidationError
+            elif 'permission' in text:
+                cls = GitLabPermissionError
+            else:
+                cls = GitLabError
+            raise self._scrub(cls('POST', shown, gitlab_message=text, body=answer, detail='a GraphQL error, answered with HTTP 200'))
+        if not isinstance(data, dict):
+            raise self._scrub(GitLabAnswerError('POST', shown, status=200, detail='the GraphQL answer has no data object'))
+        return data
+
+    def graphql_nodes(self, query, variables, path, max_pages=None):
+        """Every node of the connection at ``path`` (keys into ``data``), ``first: 100`` per page, following ``endCursor``.
+
+        ``query`` declares ``$first: Int`` and ``$after: String`` and selects ``nodes`` and ``pageInfo { hasNextPage
+        endCursor }``. A null object on the way is GitLabNotFoundError (GitLab answers null for what the token's user
+        cannot see); a connection longer than ``max_pages`` pages (GRAPHQL_MAX_PAGES), a repeated or missing cursor,
+        or a page that is not a connection is GitLabAnswerError.
+        """
+        shown = self._display(self.base_url + '/api/graphql')
+        max_pages = int(max_pages or self.GRAPHQL_MAX_PAGES)
+        after, seen, nodes = None, set(), []
+        for _page in range(max_pages):
+            node = self.graphql(query, dict(variables or {}, first=self.GRAPHQL_PAGE, after=after))
+            for depth, key in enumerate(path):
+                node = node.get(key) if isinstance(node, dict) else None
+                if node is None:
+                    where = '.'.join(path[:depth + 1])
+                    raise self._scrub(GitLabNotFoundError('POST', shown, gitlab_message='%s is null' % where, detail=(
+                        'GitLab answers null for what does not exist or the token\'s user may not see')))
+            page_info = node.get('pageInfo') if isinstance(node, dict) else None
+            if not isinstance(node.get('nodes') if isinstance(node, dict) else None, list) or not isinstance(page_info, dict):
+                raise self._scrub(GitLabAnswerError('POST', shown, status=200, detail='%s is not a connection with nodes and '
+                                                    'pageInfo' % '.'.join(path)))
+            nodes.extend(node['nodes'])
+            if page_info.get('hasNextPage') is not True:
+                return nodes
+            after = page_info.get('endCursor')
+            if not isinstance(after, str) or not after or after in seen:
+                raise self._scrub(GitLabAnswerError('POST', shown, status=200, detail='GitLab said %s has a next page but gave '
+                                                    '%s' % ('.'.join(path), 'a cursor it gave before' if after in seen else 'no cursor')))
+            seen.add(after)
+        raise self._scrub(GitLabAnswerError('POST', shown, status=200, detail='%s goes on past %d pages of %d; stopped reading' % (
+            '.'.join(path), max_pages, self.GRAPHQL_PAGE)))
+
+    def job_token_auth_log(self, project_full_path):
+        """The job token authentication log of a project (GraphQL ``Project.ciJobTokenAuthLogs``, GitLab 17.6+, Maintainer).
+
+        app/graphql/resolvers/ci/job_token_auth_logs_resolver.rb (``authorize :admin_project``): one node per origin
+        project whose job token last reached this project: ``{'lastAuthorizedAt', 'originProject': {'id' (a global id
+        ``gid://gitlab/Project/N``), 'fullPath'}}``.
+        """
+        try:
+            return self.graphql_nodes(self.AUTH_LOG_QUERY, {'fullPath': str(project_full_path)}, ('project', 'ciJobTokenAuthLogs'))
+        except GitLabError as err:
+            text = str(err.gitlab_message)
+            if 'ciJobTokenAuthLogs' in text and "doesn't exist" in text:
+                err.hint = 'this GitLab has no job token authentication log (GraphQL ciJobTokenAuthLogs came with GitLab 17.6)'
+            elif isinstance(err, GitLabNotFoundError) or 'permission' in text:
+                err.hint = ('the project %s does not exist or the token\'s user cannot read its job token authentication log, '
+                            'which needs the Maintainer role' % project_full_path)
+            err.refresh()
+            raise
 
 
 def _looks_html(content_type, body):

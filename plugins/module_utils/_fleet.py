@@ -5,7 +5,10 @@
 results, totals. No HTTP in here.
 
 Each owner is planned by the single-owner planners (``_variables.plan``, ``_triggers.plan``), so
-identity, masking rules, hidden variables and trigger ownership are theirs. The module lists what
+identity, masking rules, hidden variables and trigger ownership are theirs; a project's schedules,
+job token scope and pipeline settings are checked here with the checks of gitlab_ci_schedule
+(``_schedules.validate``), gitlab_ci_job_token_scope and gitlab_ci_pipeline_settings (``_access``), and
+run by the module with their shared implementations (``_schedules.ScheduleRun``, ``_access``). The module lists what
 it needs (a group's projects, each owner's variables and triggers), plans each owner here, applies
 the plans concurrently through one client and builds the result here.
 
@@ -20,14 +23,21 @@ from __future__ import annotations
 import re
 
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import InputError
+from ansible_collections.cicd.gitlab.plugins.module_utils import _access as access_logic
+from ansible_collections.cicd.gitlab.plugins.module_utils import _schedules as schedules_logic
 from ansible_collections.cicd.gitlab.plugins.module_utils import _triggers as triggers_logic
 from ansible_collections.cicd.gitlab.plugins.module_utils import _variables as variables_logic
 
-PROJECT_FIELDS = ('project', 'variables', 'purge', 'triggers')
+KINDS = ('schedules', 'job_token_scope', 'pipeline_settings')
+PROJECT_FIELDS = ('project', 'variables', 'purge', 'triggers') + KINDS
 GROUP_FIELDS = ('group', 'variables', 'purge')
 TRIGGER_FIELDS = ('description', 'state', 'expires_at', 'rotate')
+SCHEDULE_FIELDS = ('description', 'ref', 'cron', 'cron_timezone', 'active', 'variables', 'purge_variables', 'state',
+                   'take_ownership')
+SCHEDULE_STATES = ('present', 'absent')
+SCOPE_FIELDS = ('enabled', 'allowlist', 'purge', 'purge_all')
 SELECT_FIELDS = ('group', 'include_subgroups', 'pattern', 'archived')
-DEFAULT_FIELDS = ('variables', 'purge', 'triggers')
+DEFAULT_FIELDS = ('variables', 'purge', 'triggers') + KINDS
 MAX_CONCURRENCY = 64
 
 
@@ -58,6 +68,9 @@ def value_secrets(params):
     for item in items:
         if isinstance(item, dict):
             found.extend(variables_logic.value_secrets({'variables': item.get('variables')}))
+            schedules = item.get('schedules')
+            for schedule in schedules if isinstance(schedules, list) else ():
+                found.extend(schedules_logic.value_secrets(schedule))
         elif item is not None:
             found.extend(variables_logic.value_secrets({'variables': [item]}))
     return found
@@ -106,6 +119,74 @@ def check_triggers(triggers, where, now=None):
     return wanted, errors
 
 
+def check_schedules(schedules, where, project):
+    """Validate schedule items as gitlab_ci_schedule does; return ``(wanted list, errors)`` (wanted as _schedules.validate
+    returns it, for ``project``). ``state: ran`` and ``wait`` are the single module's only."""
+    errors = _check_list(schedules, where + '.schedules')
+    wanted = []
+    if errors or not schedules:
+        return wanted, errors
+    seen = set()
+    for index, item in enumerate(schedules):
+        label = '%s.schedules[%d]' % (where, index)
+        if not isinstance(item, dict):
+            errors.append('%s must be a dictionary with a description, got %s' % (label, variables_logic.type_name(item)))
+            continue
+        problems = []
+        description = item.get('description')
+        if isinstance(description, str):
+            label = '%s (%s)' % (label, description[:60] if description[:60].isprintable() else repr(description[:60]))
+            if description in seen:
+                problems.append('%s: the description is listed twice' % label)
+            seen.add(description)
+        if item.get('state') == 'ran' or 'wait' in item:
+            problems.append('%s: state ran and wait are not offered in gitlab_ci_settings (it declares schedules, it does not '
+                            'run them); play a schedule with cicd.gitlab.gitlab_ci_schedule (state: ran, wait: true)' % label)
+        elif item.get('state') is not None and item.get('state') not in SCHEDULE_STATES:
+            problems.append('%s: state must be one of present, absent, got %r' % (label, item.get('state')))
+        problems.extend(_unknown([name for name in item if name != 'wait'], SCHEDULE_FIELDS, label))
+        for name in ('active', 'purge_variables', 'take_ownership'):
+            problems.extend(_check_bool(item, name, label))
+        one, found = schedules_logic.validate(dict(item, project=project, state=item.get('state') or 'present'))
+        problems.extend('%s: %s' % (label, problem) for problem in found)
+        errors.extend(problems)
+        if not problems:
+            wanted.append(one)
+    return wanted, errors
+
+
+def check_job_token_scope(scope, where):
+    """Validate a ``job_token_scope`` item as gitlab_ci_job_token_scope does; return ``(scope or None, errors)``."""
+    label = where + '.job_token_scope'
+    if scope is None:
+        return None, []
+    if not isinstance(scope, dict):
+        return None, ['%s must be a dictionary with %s, got %s' % (label, ', '.join(SCOPE_FIELDS), variables_logic.type_name(scope))]
+    errors = _unknown(scope, SCOPE_FIELDS, label)
+    for name in ('enabled', 'purge', 'purge_all'):
+        errors.extend(_check_bool(scope, name, label))
+    if not errors:
+        errors.extend('%s: %s' % (label, problem) for problem in access_logic.validate_scope_params(dict(scope, project='-')))
+    wanted = dict(enabled=scope.get('enabled'), allowlist=scope.get('allowlist'), purge=scope.get('purge') is True,
+                  purge_all=scope.get('purge_all') is True)
+    return (None if errors else wanted), errors
+
+
+def check_pipeline_settings(settings, where):
+    """Validate a ``pipeline_settings`` item as gitlab_ci_pipeline_settings does; return ``(wanted or None, errors)``."""
+    label = where + '.pipeline_settings'
+    if settings is None:
+        return None, []
+    if not isinstance(settings, dict):
+        return None, ['%s must be a dictionary of CI/CD settings, got %s' % (label, variables_logic.type_name(settings))]
+    errors = _unknown(settings, tuple(sorted(access_logic.SETTINGS)), label)
+    wanted, problems = access_logic.normalize_settings(settings)
+    errors.extend('%s: %s' % (label, problem) for problem in problems)
+    if not errors and not wanted:
+        errors.append('%s: nothing to manage: give at least one setting' % label)
+    return (None if errors else wanted), errors
+
+
 def merge_variables(base, extra):
     """``base`` then ``extra``; an item of ``extra`` replaces the item of ``base`` with the same key and scope."""
     if base is None:
@@ -128,11 +209,42 @@ def merge_triggers(base, extra):
     return [item for item in base if not (isinstance(item, dict) and item.get('description') in named)] + extra
 
 
-def build_owner(level, name, variables, purge, triggers, where, value_update='on_create', now=None):
-    """One owner to manage: validated, with its desired variables; raises InputError naming ``where``."""
+def merge_job_token_scope(base, extra):
+    """The item's ``enabled``, ``purge`` and ``purge_all`` replace the defaults'; allowlist entries add up per kind."""
+    if not isinstance(base, dict) or not isinstance(extra, dict):
+        return base if extra is None else extra
+    merged = dict(base, **dict((name, value) for name, value in extra.items() if name != 'allowlist'))
+    ours, theirs = base.get('allowlist'), extra.get('allowlist')
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        allowlist = dict(ours)
+        for kind, entries in theirs.items():
+            have = allowlist.get(kind)
+            if isinstance(have, list) and isinstance(entries, list):
+                keys = set(access_logic.entry_key(entry) for entry in have if not isinstance(entry, (dict, list)))
+                entries = have + [entry for entry in entries if isinstance(entry, (dict, list)) or access_logic.entry_key(entry) not in keys]
+            allowlist[kind] = entries
+        merged['allowlist'] = allowlist
+    elif theirs is not None:
+        merged['allowlist'] = theirs
+    return merged
+
+
+def merge_pipeline_settings(base, extra):
+    """The defaults' settings with the item's, field by field."""
+    if not isinstance(base, dict) or not isinstance(extra, dict):
+        return base if extra is None else extra
+    return dict(base, **extra)
+
+
+def build_owner(level, name, variables, purge, triggers, where, value_update='on_create', now=None, kinds=None):
+    """One owner to manage: validated, with its desired variables; raises InputError naming ``where``.
+
+    ``kinds``: a project's ``schedules``, ``job_token_scope`` and ``pipeline_settings`` (raw, checked here).
+    """
     errors = []
+    kinds = kinds or {}
     owner = dict(level=level, name=name, where=where, manage_variables=variables is not None or bool(purge),
-                 purge=bool(purge), desired=[], triggers=[])
+                 purge=bool(purge), desired=[], triggers=[], schedules=[], job_token_scope=None, pipeline_settings=None)
     if owner['manage_variables']:
         params = dict(variables=list(variables or []), purge=bool(purge), state='present', value_update=value_update,
                       replace_hidden=False, **{level: name})
@@ -144,9 +256,19 @@ def build_owner(level, name, variables, purge, triggers, where, value_update='on
         wanted, problems = check_triggers(triggers, where, now=now)
         errors.extend(problems)
         owner['triggers'] = [dict(item, project=name) for item in wanted]
+    owner['schedules'], problems = check_schedules(kinds.get('schedules'), where, name)
+    errors.extend(problems)
+    owner['job_token_scope'], problems = check_job_token_scope(kinds.get('job_token_scope'), where)
+    errors.extend(problems)
+    owner['pipeline_settings'], problems = check_pipeline_settings(kinds.get('pipeline_settings'), where)
+    errors.extend(problems)
     if errors:
         raise InputError(errors)
     return owner
+
+
+def _kinds(item):
+    return dict((kind, item.get(kind)) for kind in KINDS)
 
 
 def validate(params, now=None):
@@ -202,7 +324,7 @@ def validate(params, now=None):
         if not errors:
             try:
                 build_owner('project', 'defaults/check', defaults.get('variables'), defaults.get('purge'),
-                            defaults.get('triggers'), 'defaults', value_update, now)
+                            defaults.get('triggers'), 'defaults', value_update, now, _kinds(defaults))
             except InputError as err:
                 errors.extend(err.errors)
     spec['defaults'] = defaults
@@ -233,7 +355,7 @@ def validate(params, now=None):
                 continue
             try:
                 owner = build_owner(level, name, item.get('variables'), item.get('purge'), item.get('triggers'), label,
-                                    value_update, now)
+                                    value_update, now, _kinds(item))
             except InputError as err:
                 errors.extend(err.errors)
                 continue
@@ -263,8 +385,9 @@ def select_projects(listed, selection):
 def fleet_owners(spec, selected, value_update='on_create', now=None):
     """Every owner of the run, in order: groups, then projects (listed ones and selected ones, by name).
 
-    A selected project gets ``defaults`` merged with its own ``projects`` item (the item adds variables and
-    triggers and overrides those with the same identity; its ``purge`` wins). A listed project that is not
+    A selected project gets ``defaults`` merged with its own ``projects`` item (the item adds variables,
+    triggers and schedules and overrides those with the same identity; its ``purge`` wins; its job token scope
+    fields win and its allowlist entries add to the defaults'; its pipeline settings override field by field). A listed project that is not
     selected stands alone. Raises InputError when a merge is invalid (for example a variable of the
     defaults and of the item that together break a rule).
     """
@@ -277,9 +400,12 @@ def fleet_owners(spec, selected, value_update='on_create', now=None):
         item = spec['project_items'].get(path.lower(), {})
         purge = item.get('purge') if item.get('purge') is not None else defaults.get('purge')
         try:
+            kinds = dict(schedules=merge_triggers(defaults.get('schedules'), item.get('schedules')),
+                         job_token_scope=merge_job_token_scope(defaults.get('job_token_scope'), item.get('job_token_scope')),
+                         pipeline_settings=merge_pipeline_settings(defaults.get('pipeline_settings'), item.get('pipeline_settings')))
             owner = build_owner('project', path, merge_variables(defaults.get('variables'), item.get('variables')), purge,
                                 merge_triggers(defaults.get('triggers'), item.get('triggers')),
-                                'project %s (selected)' % path, value_update, now)
+                                'project %s (selected)' % path, value_update, now, kinds)
         except InputError as err:
             errors.extend(err.errors)
             continue
@@ -310,12 +436,23 @@ def owner_label(owner):
     return '%s %s' % (owner['level'], owner['name'])
 
 
-def owner_result(owner, variables_plan=None, trigger_plans=(), answers=None, error=None, wrote=False):
+def schedule_entry(wanted, result, action):
+    """A project's outcome for one schedule: the result of gitlab_ci_schedule (without its diff) and the plan's action."""
+    entry = dict(description=wanted['description'], action=action, changed=bool(result.get('changed')),
+                 schedule=result.get('schedule'))
+    if 'previous_owner' in result:
+        entry['previous_owner'] = result['previous_owner']
+    return entry
+
+
+def owner_result(owner, variables_plan=None, trigger_plans=(), answers=None, error=None, wrote=False, kinds=None):
     """The result of one owner: ``status`` changed / ok / failed, and what changed (never a value or a token).
 
     ``answers`` maps a trigger description to GitLab's answer to its create or rotate (which holds the
     token: only ``trigger_tokens()`` reads it). With ``error`` (a message), the owner failed; ``wrote``
-    says whether something was written before it did.
+    says whether something was written before it did. ``kinds`` holds the outcomes of a project's
+    ``schedules`` (a list of schedule_entry), ``job_token_scope`` and ``pipeline_settings`` (the single
+    modules' results), each with ``changed``.
     """
     answers = answers or {}
     result = {owner['level']: owner['name']}
@@ -335,6 +472,12 @@ def owner_result(owner, variables_plan=None, trigger_plans=(), answers=None, err
         changed = changed or the_plan.changed
     if owner['triggers']:
         result['triggers'] = triggers
+    for kind, outcome in (kinds or {}).items():
+        if outcome is None:
+            continue
+        result[kind] = outcome
+        entries = outcome if isinstance(outcome, list) else [outcome]
+        changed = changed or any(entry.get('changed') for entry in entries)
     if error is not None:
         result.update(status='failed', msg=error, changed=bool(wrote))
     else:
@@ -371,12 +514,30 @@ def trigger_tokens(owners_and_answers):
 
 
 def totals(results):
-    """``{owners, changed, ok, failed, selected}`` over the owners' results."""
+    """``{owners, changed, ok, failed, selected}`` over the owners' results; with, for each of ``schedules``,
+    ``job_token_scope`` and ``pipeline_settings`` that some owner declares, ``{changed, ok}`` (schedules counted one
+    by one, the others by project; what a failed owner did not reach is not counted)."""
     counted = dict(owners=len(results), changed=0, ok=0, failed=0, selected=0)
     for result in results:
         counted[result['status']] += 1
         counted['selected'] += 1 if result.get('selected') else 0
+        for kind in KINDS:
+            if kind in result:
+                entries = result[kind] if isinstance(result[kind], list) else [result[kind]]
+                tally = counted.setdefault(kind, {'changed': 0, 'ok': 0})
+                for entry in entries:
+                    tally['changed' if entry.get('changed') else 'ok'] += 1
     return counted
+
+
+def schedules_summary(results):
+    """``{project: {description: schedule}}`` of the declared schedules (the shape the ci_settings role hands back as
+    ``ci_settings_schedules``; variables as keys and types only)."""
+    summary = {}
+    for result in results:
+        for entry in result.get('schedules') or ():
+            summary.setdefault(result['project'], {})[entry['description']] = entry['schedule']
+    return summary
 
 
 def variables_summary(results):

@@ -8,11 +8,17 @@ GitLab's rules (https://docs.gitlab.com/api/pipeline_schedules/, app/policies/ci
 only the owner edits a schedule and its variables; Maintainers may take ownership; only owners and
 Maintainers see its variables; a schedule runs as its owner, so an owner who is blocked or below
 Developer makes it stop running. GitLab stores ``ref`` expanded (``refs/heads/main``).
+
+The checks, the plan and the result are pure; ``ScheduleRun`` at the end reads and writes one schedule
+through the client (the one implementation gitlab_ci_schedule and gitlab_ci_settings share).
 """
 
 from __future__ import annotations
 
 import re
+
+from ansible_collections.cicd.gitlab.plugins.module_utils._errors import GitLabError, GitLabPermissionError, InputError
+from ansible_collections.cicd.gitlab.plugins.module_utils._module import TaskFailure
 
 try:
     import zoneinfo
@@ -442,3 +448,156 @@ def build_diff(project, before, after, the_plan):
     changed = set(key for action, key, attrs in the_plan.variable_ops if action == 'update' and 'value' in attrs)
     header = 'pipeline schedule %r of project %s' % ((before or after or {}).get('description'), project)
     return {'before': diff_view(before), 'after': diff_view(after, changed), 'before_header': header, 'after_header': header}
+
+
+# ---- one schedule, read, planned, owned and written through the client ------------------------------
+# gitlab_ci_schedule and the fleet module (gitlab_ci_settings) both run a schedule through ScheduleRun, so
+# identity, ownership and the writes are the same in both; only ``state: ran`` (the module's) plays it.
+
+class Caller:
+    """The token's user (``GET /user``), read once and only when needed; may be shared by threads (a race
+    reads it twice at worst)."""
+
+    def __init__(self, client):
+        self.client = client
+        self._user = None
+
+    def user(self):
+        if self._user is None:
+            user = self.client.current_user()
+            self._user = user if isinstance(user, dict) else {}
+        return self._user
+
+    def username(self):
+        return self.user().get('username') or ''
+
+
+class ScheduleRun:
+    """One schedule of a project: read, plan, own, write (none in check mode); ``run()`` returns the result.
+
+    ``wanted`` is what ``validate`` returns. ``listed`` is the project's schedule list when the caller read it
+    already (the fleet reads it once for all of a project's schedules); ``members`` caches the owners' project
+    memberships (``{user_id: member}``) across the schedules of one project; ``caller`` a shared ``Caller``.
+    ``warn`` receives the warnings. Raises InputError, TaskFailure or GitLabError (with ``err.result``).
+    """
+
+    def __init__(self, client, wanted, check_mode=False, diff=False, warn=None, caller=None, listed=None, members=None):
+        self.client, self.wanted, self.project = client, wanted, wanted['project']
+        self.check_mode, self.diff = check_mode, diff
+        self.warn = warn or (lambda text: None)
+        self.caller = caller or Caller(client)
+        self.listed = listed
+        self.members = {} if members is None else members
+        self.result = {'changed': False}
+        self.the_plan = None
+
+    def may_edit(self, schedule):
+        """``update_pipeline_schedule``: the owner, or an administrator."""
+        return owner_name(schedule) == self.caller.username() or bool(self.caller.user().get('is_admin'))
+
+    def find(self):
+        listed = self.listed if self.listed is not None else self.client.list_schedules(self.project)
+        matches = find_matches(listed, self.wanted['description'])
+        if len(matches) > 1:
+            raise TaskFailure(duplicates_message(self.project, self.wanted['description'], matches))
+        if not matches:
+            return None
+        return self.client.get_schedule(self.project, matches[0]['id'])
+
+    def run(self):
+        w = self.wanted
+        current = self.find()
+        if current is None and w['state'] != 'absent':
+            problems = creation_problems(w)
+            if problems:
+                raise InputError(problems)
+        if current is not None and w['variables'] is not None and current.get('variables') is None and not w['take_ownership']:
+            raise TaskFailure(hidden_variables_message(self.project, current))
+        before = current
+        if current is not None and w['state'] != 'absent':
+            current = self.own(current)
+        self.the_plan = the_plan = plan(current, w)
+        if the_plan.action == 'update' and not self.may_edit(current):
+            raise TaskFailure(not_owner_message(self.project, current, self.caller.username()), **self.result)
+        after = self.apply(the_plan)
+        self.result['changed'] = self.result['changed'] or the_plan.changed
+        self.after_apply(after)
+        if w['state'] != 'absent' and after is not None and after.get('id') is not None:
+            self.warn_owner(after)
+        self.result['schedule'] = public_schedule(after)
+        if self.diff:
+            self.result['diff'] = build_diff(self.project, before, None if w['state'] == 'absent' else after, the_plan)
+        return self.result
+
+    def after_apply(self, schedule):
+        """What runs after the writes (gitlab_ci_schedule plays the schedule here for ``state: ran``)."""
+
+    def own(self, current):
+        """take_ownership: the caller owns the schedule afterwards (a change when someone else did)."""
+        if not self.wanted['take_ownership'] or owner_name(current) == self.caller.username():
+            return current
+        self.result['previous_owner'] = owner_name(current)
+        self.result['changed'] = True
+        if self.check_mode:
+            current = dict(current, owner={'username': self.caller.username(), 'state': 'active'})
+            if current.get('variables') is None and self.wanted['variables'] is not None:
+                raise TaskFailure(hidden_variables_message(self.project, current), **self.result)
+            return current
+        try:
+            self.client.take_schedule_ownership(self.project, current['id'])
+        except GitLabPermissionError as err:
+            raise TaskFailure('cannot take ownership of pipeline schedule %s (%r) of project %s, owned by %s: %s (taking '
+                              'ownership needs the Maintainer role)' % (current['id'], current.get('description'), self.project,
+                                                                        owner_name(current), err.gitlab_message),
+                              status=err.status) from None
+        current = self.client.get_schedule(self.project, current['id'])
+        if current.get('variables') is None and self.wanted['variables'] is not None:
+            raise TaskFailure(hidden_variables_message(self.project, current), **self.result)
+        return current
+
+    def apply(self, the_plan):
+        """The writes of the plan (none in check mode); returns the schedule as it is (or would be) after."""
+        if self.check_mode:
+            caller = self.caller.username() if the_plan.action == 'create' else None
+            return predicted(the_plan, self.wanted, caller)
+        if the_plan.action == 'none':
+            return the_plan.current
+        if the_plan.action == 'delete':
+            self.client.delete_schedule(self.project, the_plan.current['id'])
+            return the_plan.current
+        if the_plan.action == 'create':
+            answer = self.client.create_schedule(self.project, the_plan.creation)
+            base = dict(answer, variables=[])
+        else:
+            base = the_plan.current
+            if the_plan.fields:
+                answer = self.client.update_schedule(self.project, base['id'], the_plan.fields)
+                base = dict(answer, variables=base.get('variables'), last_pipeline=base.get('last_pipeline'))
+        done = []
+        try:
+            for action, key, attrs in the_plan.variable_ops:
+                if action == 'create':
+                    self.client.create_schedule_variable(self.project, base['id'], attrs)
+                elif action == 'update':
+                    self.client.update_schedule_variable(self.project, base['id'], key, attrs)
+                else:
+                    self.client.delete_schedule_variable(self.project, base['id'], key)
+                done.append((action, key, attrs))
+        except GitLabError as err:
+            err.result = {'changed': True, 'schedule': public_schedule(dict(base, variables=variables_after(base.get('variables'), done)))}
+            raise
+        return dict(base, variables=variables_after(base.get('variables'), the_plan.variable_ops))
+
+    def warn_owner(self, schedule):
+        owner = schedule.get('owner') or {}
+        member = False
+        if owner.get('id') is not None and owner.get('state') in (None, 'active'):
+            if owner['id'] not in self.members:
+                try:
+                    self.members[owner['id']] = self.client.get_project_member(self.project, owner['id'])
+                except GitLabError:
+                    self.members[owner['id']] = False
+            member = self.members[owner['id']]
+        warning = owner_run_warning(self.project, schedule, member)
+        if warning:
+            self.warn(warning)

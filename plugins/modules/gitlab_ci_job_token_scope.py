@@ -23,8 +23,8 @@ description:
     enforcement flag when it is turned on.
   - An unchanged run costs four requests (the project, the scope, the project and the group allowlist), plus
     one per entry that is not on the allowlist yet. The user of the token needs the Maintainer role.
-  - GitLab's REST API does not expose the job token authentication log (only GraphQL does), so this module
-    cannot import entries from it.
+  - O(import_from_log=true) adds the projects of the project's job token authentication log, as GitLab's button
+    "Add all projects from authentication log" does; it is read through GitLab's GraphQL API (GitLab 17.6 and later).
 extends_documentation_fragment:
   - cicd.gitlab.connection
   - cicd.gitlab.attributes
@@ -69,6 +69,20 @@ options:
       - Allow a purge that leaves the allowlist empty.
     type: bool
     default: false
+  import_from_log:
+    description:
+      - Add every project of the job token authentication log of O(project) that no entry covers yet. GitLab logs
+        each other project whose job token was let into O(project), through the allowlist or while it is not
+        enforced (refused ones are not logged), within minutes and only for requests that succeeded.
+      - The log's projects join the wanted project entries before planning, so check mode and diff mode show them,
+        the entry limit counts them and O(purge) keeps them. A project already on the allowlist, or in a group entry
+        that stays, is not added again; one the token's user cannot read (GitLab allowlists a project only for a
+        user with at least the Guest role on it) is a warning, not added.
+      - Where the log would pass GitLab's limit of 200 project entries, the task fails before any write and
+        suggests a group entry; GitLab's own button would replace projects by their groups, which grants more.
+      - Reads the log through GraphQL (C(POST /api/graphql)); needs GitLab 17.6 or later and the Maintainer role.
+    type: bool
+    default: false
 notes:
   - "GitLab API: U(https://docs.gitlab.com/api/project_job_token_scopes/)."
 '''
@@ -93,6 +107,14 @@ EXAMPLES = r'''
       projects: [acme/deployer]
       groups: []
     purge: true
+
+- name: Before enforcing the allowlist, add the projects whose job tokens already reach acme/app
+  cicd.gitlab.gitlab_ci_job_token_scope:
+    api_url: https://gitlab.example.com
+    api_token: "{{ gitlab_token }}"
+    project: acme/app
+    import_from_log: true
+    enabled: true
 '''
 
 RETURN = r'''
@@ -125,11 +147,22 @@ removed:
   returned: success
   type: dict
   sample: {projects: [], groups: [old/group]}
+imported:
+  description:
+    - The projects of the job token authentication log, sorted by path, with what became of each.
+    - C(outcome) is V(added) (added, or in check mode would be), V(listed) (already a project entry),
+      V(covered) (a group entry holds it, named in C(group)) or V(unreadable) (the token's user cannot read it,
+      not added, also a warning).
+  returned: when O(import_from_log=true)
+  type: list
+  elements: dict
+  sample: [{project: acme/deployer, id: 42, last_authorized_at: '2025-06-02T10:41:07Z', outcome: added}]
 '''
 
 from ansible_collections.cicd.gitlab.plugins.module_utils._module import TaskFailure, build_client, gitlab_argument_spec, run_module
 from ansible_collections.cicd.gitlab.plugins.module_utils._errors import GitLabNotFoundError, InputError
 from ansible_collections.cicd.gitlab.plugins.module_utils import _access as logic
+from ansible_collections.cicd.gitlab.plugins.module_utils import _authlog
 
 
 def argument_spec():
@@ -141,46 +174,39 @@ def argument_spec():
         allowlist=dict(type='dict'),
         purge=dict(type='bool', default=False),
         purge_all=dict(type='bool', default=False),
+        import_from_log=dict(type='bool', default=False),
     )
     return spec
 
 
 def _current(client, project):
-    scope = client.get_job_token_scope(project['id'])
-    projects = {}
-    for item in client.list_job_token_projects(project['id']):
-        if item.get('id') != project['id']:
-            projects[item['id']] = item.get('path_with_namespace') or str(item['id'])
-    groups = {}
-    for item in client.list_job_token_groups(project['id']):
-        groups[item['id']] = logic.group_path_from_url(item.get('web_url')) or item.get('name') or str(item['id'])
-    return {'enabled': bool(scope.get('inbound_enabled')), 'projects': projects, 'groups': groups}
+    """The scope as it is (_access.read_scope: the scope and both allowlists)."""
+    return logic.read_scope(client, project)
 
 
 def _resolve(client, kind, entries, known, project):
     """``{id: path}`` of the entries, with a GET only for those not already known by id or path (nor the project itself)."""
-    by_path = {path.lower(): key for key, path in known.items()}
-    itself = (project['id'], str(project.get('path_with_namespace') or '').lower())
-    resolved, missing = {}, []
-    for entry in entries:
-        key = logic.entry_key(entry)
-        if kind == 'projects' and key in itself:
-            continue
-        if isinstance(key, int) and key in known:
-            resolved[key] = known[key]
-            continue
-        if not isinstance(key, int) and key in by_path:
-            resolved[by_path[key]] = known[by_path[key]]
-            continue
-        try:
-            found = client.get_project(entry) if kind == 'projects' else client.get_group(entry)
-        except GitLabNotFoundError:
-            missing.append(str(entry))
-            continue
-        if kind == 'projects' and found['id'] == project['id']:
-            continue
-        resolved[found['id']] = found.get('path_with_namespace') if kind == 'projects' else found.get('full_path')
-    return resolved, missing
+    return logic.resolve_entries(client, kind, entries, known, project)
+
+
+def _import_from_log(module, client, project, current, desired):
+    """Add the job token authentication log's projects to ``desired['projects']``; the ``imported`` result."""
+    entries, problems = _authlog.parse_nodes(client.job_token_auth_log(project['path_with_namespace']), project['id'])
+    if problems:
+        raise TaskFailure('Nothing was changed: %s' % '; '.join(problems), changed=False, scope=logic.scope_view(current))
+    classified = _authlog.classify(entries, current, desired, purge=module.params['purge'])
+    unreadable = set()
+    for entry, outcome, _group in classified:
+        if outcome == 'added':
+            try:
+                client.get_project(entry['id'])
+            except GitLabNotFoundError:
+                unreadable.add(entry['id'])
+    desired['projects'], imported = _authlog.merge(classified, current, desired, unreadable)
+    warning = _authlog.unreadable_warning(imported)
+    if warning:
+        module.warn(warning)
+    return imported
 
 
 def run(module):
@@ -198,39 +224,14 @@ def run(module):
         if allowlist is not None and allowlist.get(kind) is not None:
             desired[kind], lost = _resolve(client, kind, allowlist[kind], current[kind], project)
             missing += ['%s %s' % (kind[:-1], name) for name in lost]
-    before = logic.scope_view(current)
-    if missing:
-        raise TaskFailure('Nothing was changed: not found or not visible to the token\'s user: %s' % ', '.join(missing),
-                          changed=False, scope=before)
-    the_plan = logic.plan_scope(current, desired, purge=params['purge'], purge_all=params['purge_all'])
-    if the_plan['problems']:
-        raise TaskFailure('Nothing was changed: %s' % '; '.join(the_plan['problems']), changed=False, scope=before,
-                          would_remove={'projects': [p for _k, p in the_plan['remove_projects']],
-                                        'groups': [p for _k, p in the_plan['remove_groups']]})
-    changed = logic.scope_changed(the_plan)
-    if changed and not module.check_mode:
-        if the_plan['enable'] is False:
-            client.set_job_token_scope(project['id'], False)
-        for key, _path in the_plan['add_projects']:
-            client.add_job_token_project(project['id'], key)
-        for key, _path in the_plan['add_groups']:
-            client.add_job_token_group(project['id'], key)
-        for key, _path in the_plan['remove_projects']:
-            client.remove_job_token_project(project['id'], key)
-        for key, _path in the_plan['remove_groups']:
-            client.remove_job_token_group(project['id'], key)
-        if the_plan['enable'] is True:
-            client.set_job_token_scope(project['id'], True)
-    after = logic.apply_plan(current, the_plan)
-    result = dict(
-        changed=changed, scope=after,
-        added={'projects': sorted(p for _k, p in the_plan['add_projects']), 'groups': sorted(p for _k, p in the_plan['add_groups'])},
-        removed={'projects': sorted(p for _k, p in the_plan['remove_projects']),
-                 'groups': sorted(p for _k, p in the_plan['remove_groups'])},
-    )
-    if module._diff:
-        result['diff'] = {'before': before, 'after': after, 'before_header': project.get('path_with_namespace'),
-                          'after_header': project.get('path_with_namespace')}
+    logic.refuse_missing(current, missing)
+    imported = _import_from_log(module, client, project, current, desired) if params['import_from_log'] else None
+    the_plan = logic.checked_scope_plan(current, desired, purge=params['purge'], purge_all=params['purge_all'])
+    if logic.scope_changed(the_plan) and not module.check_mode:
+        logic.write_scope(client, project['id'], the_plan)
+    result = logic.scope_result(project, current, the_plan, diff=module._diff)
+    if imported is not None:
+        result['imported'] = imported
     return result
 
 

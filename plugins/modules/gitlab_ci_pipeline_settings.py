@@ -152,17 +152,10 @@ def run(module):
     project = client.get_project(module.params['project'])
     changes, unknown = logic.plan_settings(project, wanted)
     for name in unknown:
-        module.warn('%s is not known to this GitLab (GET /projects/:id does not show it: an older version, or a Premium '
-                    'field on a Free instance); it was not changed' % name)
+        module.warn(logic.UNKNOWN_FIELD % name)
     if changes and not module.check_mode:
-        client.update_project_settings(project['id'], {name: new for name, (_old, new) in changes.items()})
-    settings = {name: (changes[name][1] if name in changes else project[name]) for name in wanted if name not in unknown}
-    result = dict(changed=bool(changes), settings=settings, changed_fields=sorted(changes), unknown_fields=sorted(unknown))
-    if module._diff:
-        result['diff'] = {'before': {name: old for name, (old, _new) in changes.items()},
-                          'after': {name: new for name, (_old, new) in changes.items()},
-                          'before_header': project.get('path_with_namespace'), 'after_header': project.get('path_with_namespace')}
-    return result
+        logic.write_settings(client, project['id'], changes)
+    return logic.settings_result(project, wanted, changes, unknown, diff=module._diff)
 
 
 def main():

@@ -267,7 +267,7 @@ pipeline:
 import time
 
 from ansible_collections.cicd.gitlab.plugins.module_utils._module import TaskFailure, build_client, gitlab_argument_spec, run_module
-from ansible_collections.cicd.gitlab.plugins.module_utils._errors import GitLabError, GitLabPermissionError, InputError
+from ansible_collections.cicd.gitlab.plugins.module_utils._errors import GitLabError, InputError
 from ansible_collections.cicd.gitlab.plugins.module_utils import _jobs as jobs_logic
 from ansible_collections.cicd.gitlab.plugins.module_utils import _schedules as logic
 
@@ -299,131 +299,17 @@ def argument_spec():
     return spec
 
 
-class Runner:
-    """One run: read, plan, own, write, play and wait."""
+class Runner(logic.ScheduleRun):
+    """One run: read, plan, own and write (_schedules.ScheduleRun, shared with the fleet module), then play and wait."""
 
     def __init__(self, module, wanted):
+        super().__init__(build_client(module), wanted, check_mode=module.check_mode, diff=module._diff, warn=module.warn)
         self.module = module
-        self.wanted = wanted
-        self.project = wanted['project']
-        self.client = build_client(module)
         self.started = CLOCK()
-        self.result = {'changed': False}
-        self._user = None
 
-    def caller(self):
-        """The username of the token's user (``GET /user``, read once and only when needed)."""
-        if self._user is None:
-            user = self.client.current_user()
-            self._user = user if isinstance(user, dict) else {}
-        return self._user.get('username') or ''
-
-    def may_edit(self, schedule):
-        """``update_pipeline_schedule``: the owner, or an administrator."""
-        return logic.owner_name(schedule) == self.caller() or bool(self._user.get('is_admin'))
-
-    def find(self):
-        matches = logic.find_matches(self.client.list_schedules(self.project), self.wanted['description'])
-        if len(matches) > 1:
-            raise TaskFailure(logic.duplicates_message(self.project, self.wanted['description'], matches))
-        if not matches:
-            return None
-        return self.client.get_schedule(self.project, matches[0]['id'])
-
-    def run(self):
-        w = self.wanted
-        current = self.find()
-        if current is None and w['state'] != 'absent':
-            problems = logic.creation_problems(w)
-            if problems:
-                raise InputError(problems)
-        if current is not None and w['variables'] is not None and current.get('variables') is None and not w['take_ownership']:
-            raise TaskFailure(logic.hidden_variables_message(self.project, current))
-        before = current
-        if current is not None and w['state'] != 'absent':
-            current = self.own(current)
-        the_plan = logic.plan(current, w)
-        if the_plan.action == 'update' and not self.may_edit(current):
-            raise TaskFailure(logic.not_owner_message(self.project, current, self.caller()), **self.result)
-        after = self.apply(the_plan)
-        self.result['changed'] = self.result['changed'] or the_plan.changed
-        if w['state'] == 'ran':
-            self.play(after)
-        if w['state'] != 'absent' and after is not None and after.get('id') is not None:
-            self.warn_owner(after)
-        self.result['schedule'] = logic.public_schedule(after)
-        if self.module._diff:
-            self.result['diff'] = logic.build_diff(self.project, before, None if w['state'] == 'absent' else after, the_plan)
-        return self.result
-
-    def own(self, current):
-        """take_ownership: the caller owns the schedule afterwards (a change when someone else did)."""
-        if not self.wanted['take_ownership'] or logic.owner_name(current) == self.caller():
-            return current
-        self.result['previous_owner'] = logic.owner_name(current)
-        self.result['changed'] = True
-        if self.module.check_mode:
-            current = dict(current, owner={'username': self.caller(), 'state': 'active'})
-            if current.get('variables') is None and self.wanted['variables'] is not None:
-                raise TaskFailure(logic.hidden_variables_message(self.project, current), **self.result)
-            return current
-        try:
-            self.client.take_schedule_ownership(self.project, current['id'])
-        except GitLabPermissionError as err:
-            raise TaskFailure('cannot take ownership of pipeline schedule %s (%r) of project %s, owned by %s: %s (taking '
-                              'ownership needs the Maintainer role)' % (current['id'], current.get('description'), self.project,
-                                                                        logic.owner_name(current), err.gitlab_message),
-                              status=err.status) from None
-        current = self.client.get_schedule(self.project, current['id'])
-        if current.get('variables') is None and self.wanted['variables'] is not None:
-            raise TaskFailure(logic.hidden_variables_message(self.project, current), **self.result)
-        return current
-
-    def apply(self, the_plan):
-        """The writes of the plan (none in check mode); returns the schedule as it is (or would be) after."""
-        if self.module.check_mode:
-            caller = self.caller() if the_plan.action == 'create' else None
-            return logic.predicted(the_plan, self.wanted, caller)
-        if the_plan.action == 'none':
-            return the_plan.current
-        if the_plan.action == 'delete':
-            self.client.delete_schedule(self.project, the_plan.current['id'])
-            return the_plan.current
-        if the_plan.action == 'create':
-            answer = self.client.create_schedule(self.project, the_plan.creation)
-            base = dict(answer, variables=[])
-        else:
-            base = the_plan.current
-            if the_plan.fields:
-                answer = self.client.update_schedule(self.project, base['id'], the_plan.fields)
-                base = dict(answer, variables=base.get('variables'), last_pipeline=base.get('last_pipeline'))
-        done = []
-        try:
-            for action, key, attrs in the_plan.variable_ops:
-                if action == 'create':
-                    self.client.create_schedule_variable(self.project, base['id'], attrs)
-                elif action == 'update':
-                    self.client.update_schedule_variable(self.project, base['id'], key, attrs)
-                else:
-                    self.client.delete_schedule_variable(self.project, base['id'], key)
-                done.append((action, key, attrs))
-        except GitLabError as err:
-            err.result = {'changed': True, 'schedule': logic.public_schedule(
-                dict(base, variables=logic.variables_after(base.get('variables'), done)))}
-            raise
-        return dict(base, variables=logic.variables_after(base.get('variables'), the_plan.variable_ops))
-
-    def warn_owner(self, schedule):
-        owner = schedule.get('owner') or {}
-        member = False
-        if owner.get('id') is not None and owner.get('state') in (None, 'active'):
-            try:
-                member = self.client.get_project_member(self.project, owner['id'])
-            except GitLabError:
-                member = False
-        warning = logic.owner_run_warning(self.project, schedule, member)
-        if warning:
-            self.module.warn(warning)
+    def after_apply(self, schedule):
+        if self.wanted['state'] == 'ran':
+            self.play(schedule)
 
     # ---- state=ran --------------------------------------------------------------------------------
 

@@ -44,7 +44,18 @@ project allowlist, or one of S's groups (any ancestor) is on T's group allowlist
 Forbidden - Authentication by CI/CD job token not allowed from <S path> to <T path>.``.  The enabled
 flag is not forced by an instance setting here (``enforce_ci_inbound_job_token_scope_enabled`` is not
 modelled).
+
+The authentication log (app/models/ci/job_token/authorization.rb, read through GraphQL in graphql.py):
+``Scope#accessible?`` (app/models/ci/job_token/scope.rb) captures every job token authorization that succeeds
+between two different projects - through the allowlist or because the target's scope is disabled, never a
+refused one nor a project's own jobs - and one row per (accessed, origin) pair keeps the last time
+(``log_captures!`` upserts ``last_authorized_at``). GitLab writes the row only when the request answers 2xx
+(lib/ci/job_token/middleware.rb) and in a worker 5 minutes later; the fake writes it at once, when the
+job token passes the scope check (a later 403/404 of the same request is still logged). State: seed key
+``ci_job_token_auth_log`` on the accessed project, a list of ``{project: <path or id>, last_authorized_at}``.
 """
+
+import time
 
 from . import entities, errors
 from .access import authorize, project_role, user_project
@@ -57,6 +68,7 @@ BASE = '/api/v4/projects/:id/job_token_scope'
 ENABLED_KEY = 'ci_job_token_scope_enabled'
 PROJECTS_KEY = 'ci_job_token_allowlist'
 GROUPS_KEY = 'ci_job_token_groups_allowlist'
+AUTH_LOG_KEY = 'ci_job_token_auth_log'
 PROJECT_LINK_LIMIT = 200
 GROUP_LINK_LIMIT = 200
 MODIFY_FORBIDDEN = 'Insufficient permissions to modify the job token scope'
@@ -128,6 +140,29 @@ def check_job_token(call, project):
     source = job.pipeline.project
     if not allows(call.state, source, project):
         raise errors.forbidden('Authentication by CI/CD job token not allowed from %s to %s.' % (source.path, project.path))
+    if source is not project:
+        log_authorization(call.state, project, source)
+
+
+def log_authorization(state, accessed, origin):
+    """``Authorization.log_captures!``: upsert the (accessed, origin) row with the current time."""
+    rows = _links(accessed, AUTH_LOG_KEY)
+    when = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(getattr(state, 'clock', time.time)()))
+    for row in rows:
+        if isinstance(row, dict) and state.find_project(str(row.get('project')))[0] is origin:
+            row['last_authorized_at'] = when
+            return
+    rows.append({'project': origin.id, 'last_authorized_at': when})
+
+
+def auth_log(state, accessed):
+    """``[(origin project, last_authorized_at)]`` in the order rows were written, origins that still exist only."""
+    found = []
+    for row in accessed.extra.get(AUTH_LOG_KEY) or []:
+        origin = state.find_project(str(row.get('project')))[0] if isinstance(row, dict) else None
+        if origin is not None and origin is not accessed and all(origin is not seen for seen, _when in found):
+            found.append((origin, row.get('last_authorized_at')))
+    return found
 
 
 def _links(project, key):

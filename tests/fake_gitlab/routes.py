@@ -4,10 +4,10 @@ Each module has ``register(router)``; add new ones (``triggers``, ``jobs`` ...) 
 """
 
 from . import artifacts, core, job_token_scope, jobs, pipelines, schedules, triggers, variables
-from . import group_projects
+from . import graphql, group_projects
 from .router import Router
 
-RESOURCE_MODULES = (core, variables, triggers, pipelines, jobs, artifacts, schedules, group_projects, job_token_scope)
+RESOURCE_MODULES = (core, variables, triggers, pipelines, jobs, artifacts, schedules, group_projects, job_token_scope, graphql)
 
 
 def build_router():

@@ -1,6 +1,6 @@
 """The fake GitLab server: ``FakeGitLab`` and the request pipeline.
 
-Every ``/api/v4`` request goes through ``FakeGitLab.serve_api``:
+Every ``/api/v4`` (and ``/api/graphql``) request goes through ``FakeGitLab.serve_api``:
 
 1. fault rules (``faults.py``) may delay, drop or replace the answer;
 2. with the state lock held: route match (unknown -> 404 ``{"error":"404 Not Found"}``),
@@ -32,6 +32,8 @@ from .storage import ObjectStorage
 from .transport import POLL_INTERVAL, BaseHandler, ThreadedServer
 
 API_PREFIX = '/api/v4'
+# GitLab serves GraphQL beside the REST API, outside /api/v4 (https://docs.gitlab.com/api/graphql/).
+GRAPHQL_PATH = '/api/graphql'
 CONTROL_PREFIX = '/-/fake/'
 # Query parameters that carry secrets: their values never reach the journal.
 SECRET_PARAMS = ('private_token', 'access_token', 'job_token', 'token')
@@ -158,7 +160,7 @@ class FakeGitLab:
 
     def serve(self, handler, request):
         """Answer one request (called by the handler thread)."""
-        if request.path == API_PREFIX or request.path.startswith(API_PREFIX + '/'):
+        if request.path in (API_PREFIX, GRAPHQL_PATH) or request.path.startswith(API_PREFIX + '/'):
             self.serve_api(handler, request)
         elif request.path.startswith(CONTROL_PREFIX):
             route, params = self.control_router.match(request.method, request.path)

@@ -491,6 +491,25 @@ def tree_and_schedule_cases(ctx):
         ('pipeline settings: a build timeout in fortnights', SETTINGS, {'project': 'acme/app', 'build_timeout': '2fortnights'},
          'build_timeout'),
     ]
+    refused += [
+        ('fleet: a schedule with state ran', FLEET,
+         {'projects': [{'project': 'acme/app', 'schedules': [{'description': 'n', 'ref': 'main', 'cron': '@daily', 'state': 'ran'}]}]},
+         'state ran'),
+        ('fleet: a schedule cron minute of 61', FLEET,
+         {'projects': [{'project': 'acme/app', 'schedules': [{'description': 'n', 'ref': 'main', 'cron': '61 * * * *'}]}]}, 'cron'),
+        ('fleet: a schedule description with a line break', FLEET,
+         {'projects': [{'project': 'acme/app', 'schedules': [{'description': 'night\nly', 'ref': 'main', 'cron': '@daily'}]}]},
+         'description'),
+        ('fleet: a job token allowlist project ".."', FLEET,
+         {'projects': [{'project': 'acme/app', 'job_token_scope': {'allowlist': {'projects': ['..']}}}]}, 'allowlist'),
+        ('fleet: 201 job token allowlist projects', FLEET,
+         {'projects': [{'project': 'acme/app', 'job_token_scope': {'allowlist': {'projects': ['acme/p%d' % i for i in range(201)]}}}]},
+         'group'),
+        ('fleet: a pipeline setting typed as a string bool', FLEET,
+         {'projects': [{'project': 'acme/app', 'pipeline_settings': {'keep_latest_artifact': 'yes'}}]}, 'keep_latest_artifact'),
+        ('fleet: an unknown pipeline setting', FLEET,
+         {'projects': [{'project': 'acme/app', 'pipeline_settings': {'ci_delete_pipelines': '30d'}}]}, 'ci_delete_pipelines'),
+    ]
     return [Case('opt-%02d' % index, 'options', title, module, conn(ctx, **args), needles=[needle], no_requests=True)
             for index, (title, module, args, needle) in enumerate(refused, 12)]
 

@@ -99,7 +99,8 @@ class Target:
         requests.delete(self.url + '/-/fake/journal', timeout=10)
 
     def writes(self):
-        return [e for e in self.journal() if e['method'] in ('POST', 'PUT', 'DELETE', 'PATCH')]
+        """The requests that may change GitLab (a GraphQL POST to /api/graphql only reads)."""
+        return [e for e in self.journal() if e['method'] in ('POST', 'PUT', 'DELETE', 'PATCH') and e['path'] != '/api/graphql']
 
     def state(self):
         return requests.get(self.url + '/-/fake/state', timeout=10).json()

@@ -165,3 +165,87 @@ def test_bad_input_is_refused_before_any_request(gitlab, playbook, extra, needle
     text = result.get('msg', '') + ' '.join(item.get('msg', '') for item in result.get('results', []))
     assert needle in text, text
     assert gitlab.journal() == [], 'a bad input reached GitLab'
+
+
+# ---- import_from_log: the job token authentication log (GraphQL), tests/fake_gitlab/graphql.py -----------------
+
+IMPORT_TASK = 'Import the authentication log'
+
+
+def _scope_task(**options):
+    return [{'name': IMPORT_TASK, 'cicd.gitlab.gitlab_ci_job_token_scope': dict({'project': 'g/lib'}, **options)}]
+
+
+def _until(check, what):
+    deadline = time.time() + 10
+    while not check():
+        assert time.time() < deadline, what
+        time.sleep(0.05)
+
+
+def _running_consumer_token(gitlab):
+    """A running h/consumer job's token, once g/lib has a successful pipeline with its artifact."""
+    lib = _pipeline(gitlab, 'g/lib')
+    _until(lambda: gitlab.api('GET', 'projects/g%%2Flib/pipelines/%d' % lib['id']).json()['status'] == 'success', 'g/lib did not pass')
+    consumer = _pipeline(gitlab, 'h/consumer')
+    job = next(job for job in ci.store(gitlab.fake.state).jobs.values() if job.pipeline.id == consumer['id'])
+    _until(lambda: job.running, 'the consumer job did not start')
+    gitlab.secret(job.token)
+    return job.token
+
+
+def test_import_from_log_allowlists_the_projects_whose_job_tokens_reached_the_project(gitlab):
+    gitlab.fake.reset(_seed_with_jobs())
+    reader = {'test_project': 'g/lib', 'test_job_token': _running_consumer_token(gitlab)}
+    assert 'not on the job token allowlist of project lib' in gitlab.play(ARTIFACT, reader).assert_failed().failure()['msg']
+    # refused: nothing logged, so nothing to import
+    nothing = gitlab.play_tasks(_scope_task(import_from_log=True), check=True).assert_ok().task(IMPORT_TASK)
+    assert nothing['result']['imported'] == [] and nothing['result']['added'] == {'projects': [], 'groups': []}
+    # the permissive scope lets the token through, and GitLab logs it
+    gitlab.play(SCOPE, {'test_project': 'g/lib', 'test_enabled': False}).assert_ok()
+    gitlab.play(ARTIFACT, reader).assert_ok()
+    gitlab.clear_journal()
+    task = _scope_task(import_from_log=True, enabled=True)
+    predicted = gitlab.play_tasks(task, check=True, diff=True).assert_ok().task(IMPORT_TASK)
+    assert predicted['status'] == 'changed' and gitlab.writes() == [], 'check mode wrote to GitLab'
+    assert [(item['project'], item['outcome']) for item in predicted['result']['imported']] == [('h/consumer', 'added')]
+    assert predicted['result']['imported'][0]['last_authorized_at']
+    assert predicted['result']['added'] == {'projects': ['h/consumer'], 'groups': []}
+    assert predicted['result']['diff']['after'] == {'enabled': True, 'projects': ['h/consumer'], 'groups': []}
+    applied = gitlab.play_tasks(task, diff=True).assert_ok().task(IMPORT_TASK)
+    assert applied['status'] == 'changed' and applied['result']['scope'] == {'enabled': True, 'projects': ['h/consumer'], 'groups': []}
+    assert scope_of(gitlab, 'g/lib') == (['h/consumer'], [])
+    count = len(gitlab.writes())
+    again = gitlab.play_tasks(task).assert_ok().task(IMPORT_TASK)
+    assert again['status'] == 'ok' and [item['outcome'] for item in again['result']['imported']] == ['listed']
+    assert len(gitlab.writes()) == count, 'an unchanged run wrote to GitLab'
+    # enforced now, and the imported project's job token is allowed
+    assert '3.1.4' in str(gitlab.play(ARTIFACT, reader).assert_ok().tasks)
+
+
+def test_a_covering_group_adds_nothing_and_a_purge_keeps_the_imported_projects(gitlab):
+    gitlab.fake.reset(dict(_seed_with_jobs(), projects=[
+        {'path': 'g/lib', 'ci_job_token_scope_enabled': False, 'ci_job_token_allowlist': ['g/lib2'],
+         'ci_job_token_groups_allowlist': ['h'],
+         'ci_job_token_auth_log': [{'project': 'h/consumer', 'last_authorized_at': '2025-06-02T10:00:00Z'}]},
+        {'path': 'g/lib2'}, {'path': 'h/consumer'}]))
+    covered = gitlab.play_tasks(_scope_task(import_from_log=True, enabled=False)).assert_ok().task(IMPORT_TASK)
+    assert covered['status'] == 'ok' and covered['result']['imported'] == [
+        {'project': 'h/consumer', 'id': 3, 'last_authorized_at': '2025-06-02T10:00:00Z', 'outcome': 'covered', 'group': 'h'}]
+    # the purge takes the group away, so the log's project is added and kept
+    purged = gitlab.play_tasks(_scope_task(import_from_log=True, allowlist={'projects': [], 'groups': []}, purge=True),
+                               diff=True).assert_ok().task(IMPORT_TASK)
+    assert purged['result']['removed'] == {'projects': ['g/lib2'], 'groups': ['h']}
+    assert purged['result']['added'] == {'projects': ['h/consumer'], 'groups': []}
+    assert scope_of(gitlab, 'g/lib') == (['h/consumer'], [])
+
+
+@pytest.mark.parametrize('options, needle', [
+    ({'import_from_log': True, 'purge': True}, 'purge needs allowlist'),
+    ({'import_from_log': 'sometimes', 'enabled': True}, 'import_from_log'),
+])
+def test_bad_import_from_log_input_is_refused_before_any_request(gitlab, options, needle):
+    gitlab.clear_journal()
+    failure = gitlab.play_tasks(_scope_task(**options)).assert_failed().failure()
+    assert needle in failure['msg'], failure['msg']
+    assert gitlab.journal() == [], 'a bad input reached GitLab'

@@ -17,10 +17,9 @@ from tests.conftest import COLLECTIONS_PATH, DEV_TOKEN, ROOT
 
 CI_SETTINGS = 'roles/ci_settings.yml'
 PIPELINE = 'roles/pipeline.yml'
-FLEET_TASK = 'Declare the CI/CD variables and trigger tokens of every group and project'   # gitlab_ci_settings
+FLEET_TASK = 'Declare the CI/CD settings of every group and project'   # gitlab_ci_settings: variables, triggers, schedules, access
 ROLE_TASKS = {
     FLEET_TASK,
-    'Declare the pipeline schedules of each project',
 }
 SECRET = 'role-s3cr3t-value-0001'
 
@@ -174,13 +173,13 @@ def test_ci_settings_declares_schedules_in_place(gitlab, tmp_path):
         gitlab.clear_journal()
     run = settings(gitlab, tmp_path, projects, check=True)
     run.assert_ok()
-    assert 'Declare the pipeline schedules of each project' in changed_tasks(run)
+    assert FLEET_TASK in changed_tasks(run)
     if gitlab.is_fake:
         assert gitlab.writes() == []
     run = settings(gitlab, tmp_path, projects)
     run.assert_ok()
-    assert 'Declare the pipeline schedules of each project' in changed_tasks(run)
-    assert 'censored' in run.task('Declare the pipeline schedules of each project')['result']
+    assert FLEET_TASK in changed_tasks(run)
+    assert 'censored' in run.task(FLEET_TASK)['result']
     listed = [s for s in api_json(gitlab, project_path(gitlab.project) + '/pipeline_schedules') if s['description'] == schedule['description']]
     assert len(listed) == 1
     server = api_json(gitlab, project_path(gitlab.project) + '/pipeline_schedules/%d' % listed[0]['id'])

@@ -1337,10 +1337,10 @@ def test_the_request_count_is_exact_when_threads_share_the_client(fake):
     path = client_mod.project_path('acme/app')
 
     def work():
-        for _ in range(25):
+        for dummy in range(25):
             client.get(path)
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
+    threads = [threading.Thread(target=work) for dummy in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

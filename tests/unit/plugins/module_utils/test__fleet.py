@@ -53,7 +53,7 @@ def test_select_projects(pattern, expected):
     ({'select': {'group': 'g', 'archived': 'no'}}, 'archived must be true or false'),
     ({'select': {'group': 'g', 'extra': 1}}, 'unknown field extra'),
     ({'select': {'group': 'g'}, 'defaults': {'variables': [{'key': 'K', 'masked': True, 'value': 'short'}]}}, 'defaults'),
-    ({'select': {'group': 'g'}, 'defaults': {'schedules': []}}, 'unknown field schedules'),
+    ({'select': {'group': 'g'}, 'defaults': {'schedule': []}}, 'unknown field schedule '),
     ({'projects': [{'project': 'a/b'}], 'concurrency': 65}, 'concurrency must be between'),
 ])
 def test_validate_refuses(params, message):
@@ -114,3 +114,130 @@ def test_value_secrets_of_every_owner_and_the_defaults():
               'groups': [{'group': 'g', 'variables': [{'key': 'K', 'value': 'g-secret'}]}],
               'defaults': {'variables': [{'key': 'K', 'value': 'd-secret'}]}}
     assert set(fleet.value_secrets(params)) == {'p-secret', 'g-secret', 'd-secret'}
+
+
+# ---- schedules, job token scope and pipeline settings per project (#16, #17) ------------------------
+
+NIGHTLY = {'description': 'nightly', 'ref': 'main', 'cron': '0 1 * * *'}
+
+
+@pytest.mark.parametrize('item, message', [
+    ({'schedules': 'nightly'}, 'projects[0] (a/b).schedules must be a list'),
+    ({'schedules': ['nightly']}, 'schedules[0] must be a dictionary'),
+    ({'schedules': [dict(NIGHTLY, state='ran')]}, 'state ran and wait are not offered in gitlab_ci_settings'),
+    ({'schedules': [dict(NIGHTLY, wait=True)]}, 'play a schedule with cicd.gitlab.gitlab_ci_schedule'),
+    ({'schedules': [dict(NIGHTLY, state='gone')]}, 'state must be one of present, absent'),
+    ({'schedules': [dict(NIGHTLY, cron='61 * * * *')]}, 'schedules[0] (nightly): cron'),
+    ({'schedules': [dict(NIGHTLY, cron_timezone='Mars/Base')]}, 'cron_timezone'),
+    ({'schedules': [dict(NIGHTLY, active='yes')]}, 'active must be true or false'),
+    ({'schedules': [dict(NIGHTLY, bogus=1)]}, 'schedules[0] (nightly): unknown field bogus'),
+    ({'schedules': [NIGHTLY, NIGHTLY]}, 'schedules[1] (nightly): the description is listed twice'),
+    ({'schedules': [dict(NIGHTLY, variables=[{'key': 'bad key', 'value': 'v'}])]}, 'variables[0] (bad key)'),
+    ({'schedules': [{'description': 'old', 'state': 'absent', 'cron': '0 1 * * *'}]}, 'state=absent deletes the schedule'),
+    ({'schedules': [{'ref': 'main'}]}, 'description must not be empty'),
+    ({'job_token_scope': ['a/b']}, 'projects[0] (a/b).job_token_scope must be a dictionary'),
+    ({'job_token_scope': {'enabled': 'yes'}}, 'job_token_scope: enabled must be true or false'),
+    ({'job_token_scope': {'allow': {}}}, 'job_token_scope: unknown field allow'),
+    ({'job_token_scope': {'allowlist': {'projects': ['..']}}}, 'job_token_scope: allowlist.projects'),
+    ({'job_token_scope': {'allowlist': {'projects': ['x/y', 'X/Y']}}}, 'listed twice'),
+    ({'job_token_scope': {'allowlist': {'projects': ['p/%d' % i for i in range(201)]}}}, "GitLab's limit of 200"),
+    ({'job_token_scope': {'purge_all': True, 'allowlist': {'projects': []}}}, 'purge_all needs purge'),
+    ({'job_token_scope': {}}, 'nothing to manage'),
+    ({'pipeline_settings': 'strict'}, 'pipeline_settings must be a dictionary'),
+    ({'pipeline_settings': {'ci_default_git_depth': 5000}}, "pipeline_settings: ci_default_git_depth: 5000 is outside GitLab's range"),
+    ({'pipeline_settings': {'build_timeout': '2fortnights'}}, 'pipeline_settings: build_timeout'),
+    ({'pipeline_settings': {'keep_latest_artifact': 'no'}}, 'keep_latest_artifact: ' + repr('no') + ' is not true or false'),
+    ({'pipeline_settings': {'ci_pipeline_variables_minimum_override_role': 'anyone'}}, 'is not one of'),
+    ({'pipeline_settings': {'ci_timeout': 5}}, 'pipeline_settings: unknown field ci_timeout'),
+    ({'pipeline_settings': {}}, 'pipeline_settings: nothing to manage'),
+])
+def test_validate_refuses_bad_kinds_naming_the_project_and_field(item, message):
+    with pytest.raises(InputError) as caught:
+        fleet.validate({'projects': [dict(item, project='a/b')]})
+    assert message in caught.value.message(), caught.value.message()
+
+
+def test_validate_refuses_bad_kinds_in_the_defaults_too():
+    with pytest.raises(InputError) as caught:
+        fleet.validate({'select': {'group': 'g'},
+                        'defaults': {'schedules': [dict(NIGHTLY, state='ran')], 'pipeline_settings': {'build_timeout': 1}}})
+    text = caught.value.message()
+    assert 'defaults.schedules[0]' in text and 'defaults.pipeline_settings: build_timeout' in text
+
+
+def test_kinds_are_normalized_as_the_single_modules_normalize_them():
+    spec = fleet.validate({'projects': [{'project': 'a/b', 'schedules': [dict(NIGHTLY, variables=[{'key': 'K', 'value': 5}])],
+                                         'job_token_scope': {'allowlist': {'groups': ['acme']}, 'purge': True},
+                                         'pipeline_settings': {'ci_delete_pipelines_in_seconds': '30d', 'build_timeout': '1h'}}]})
+    owner, = spec['projects']
+    schedule, = owner['schedules']
+    assert schedule['project'] == 'a/b' and schedule['state'] == 'present' and schedule['variables'] == [
+        {'key': 'K', 'value': '5', 'variable_type': 'env_var'}]
+    assert owner['job_token_scope'] == {'enabled': None, 'allowlist': {'groups': ['acme']}, 'purge': True, 'purge_all': False}
+    assert owner['pipeline_settings'] == {'ci_delete_pipelines_in_seconds': 2592000, 'build_timeout': 3600}
+
+
+@pytest.mark.parametrize('base, extra, expected', [
+    (None, None, None),
+    ({'enabled': True}, None, {'enabled': True}),
+    (None, {'purge': True}, {'purge': True}),
+    ({'enabled': True, 'purge': True}, {'purge': False}, {'enabled': True, 'purge': False}),
+    ({'allowlist': {'groups': ['acme']}}, {'allowlist': {'projects': ['x/y']}}, {'allowlist': {'groups': ['acme'], 'projects': ['x/y']}}),
+    ({'allowlist': {'projects': ['a/b', 7]}}, {'allowlist': {'projects': ['A/B', 'c/d', '7']}}, {'allowlist': {'projects': ['a/b', 7, 'c/d']}}),
+    ({'allowlist': {'projects': ['a/b']}}, {'allowlist': {'projects': []}}, {'allowlist': {'projects': ['a/b']}}),
+    ({'enabled': True}, {'allowlist': {'groups': []}}, {'enabled': True, 'allowlist': {'groups': []}}),
+    ({'enabled': True}, 'junk', 'junk'),
+])
+def test_merge_job_token_scope(base, extra, expected):
+    assert fleet.merge_job_token_scope(base, extra) == expected
+
+
+@pytest.mark.parametrize('base, extra, expected', [
+    (None, None, None),
+    ({'build_timeout': '1h'}, None, {'build_timeout': '1h'}),
+    ({'build_timeout': '1h', 'keep_latest_artifact': True}, {'build_timeout': '2h'}, {'build_timeout': '2h', 'keep_latest_artifact': True}),
+])
+def test_merge_pipeline_settings(base, extra, expected):
+    assert fleet.merge_pipeline_settings(base, extra) == expected
+
+
+def test_selected_projects_merge_the_kinds_of_the_defaults_and_their_item():
+    spec = fleet.validate({
+        'select': {'group': 'acme'},
+        'defaults': {'schedules': [NIGHTLY, dict(NIGHTLY, description='weekly', cron='@weekly')],
+                     'job_token_scope': {'enabled': True, 'allowlist': {'groups': ['acme/platform']}},
+                     'pipeline_settings': {'build_timeout': '1h', 'ci_default_git_depth': 20}},
+        'projects': [{'project': 'acme/x', 'schedules': [dict(NIGHTLY, cron='0 3 * * *')],
+                      'job_token_scope': {'allowlist': {'projects': ['acme/deployer']}},
+                      'pipeline_settings': {'build_timeout': '2h'}}],
+    })
+    w, x = fleet.fleet_owners(spec, ['acme/w', 'acme/x'])
+    assert [(s['description'], s['cron'], s['project']) for s in w['schedules']] == [
+        ('nightly', '0 1 * * *', 'acme/w'), ('weekly', '@weekly', 'acme/w')]
+    assert [(s['description'], s['cron']) for s in x['schedules']] == [('weekly', '@weekly'), ('nightly', '0 3 * * *')]
+    assert x['job_token_scope']['enabled'] is True
+    assert x['job_token_scope']['allowlist'] == {'groups': ['acme/platform'], 'projects': ['acme/deployer']}
+    assert w['pipeline_settings'] == {'build_timeout': 3600, 'ci_default_git_depth': 20}
+    assert x['pipeline_settings'] == {'build_timeout': 7200, 'ci_default_git_depth': 20}
+
+
+def test_results_and_totals_count_the_kinds_and_the_schedules_summary():
+    spec = fleet.validate({'projects': [{'project': 'a/b', 'schedules': [NIGHTLY]}, {'project': 'a/c', 'variables': []}]})
+    b, c = spec['projects']
+    entry = fleet.schedule_entry(b['schedules'][0], {'changed': True, 'schedule': {'id': 4}, 'previous_owner': 'alice'}, 'update')
+    assert entry == {'description': 'nightly', 'action': 'update', 'changed': True, 'schedule': {'id': 4}, 'previous_owner': 'alice'}
+    ok_entry = fleet.schedule_entry(b['schedules'][0], {'changed': False, 'schedule': {'id': 4}}, 'none')
+    changed = fleet.owner_result(b, kinds={'schedules': [entry], 'pipeline_settings': {'changed': False, 'settings': {}}})
+    ok = fleet.owner_result(b, kinds={'schedules': [ok_entry], 'job_token_scope': {'changed': False}})
+    plain = fleet.owner_result(c, variables_logic.plan(variables_logic.normalize_current([], 'project'), [], 'project'))
+    assert changed['status'] == 'changed' and ok['status'] == 'ok' and 'schedules' not in plain
+    assert fleet.totals([changed, ok, plain]) == {
+        'owners': 3, 'changed': 1, 'ok': 2, 'failed': 0, 'selected': 0, 'schedules': {'changed': 1, 'ok': 1},
+        'pipeline_settings': {'changed': 0, 'ok': 1}, 'job_token_scope': {'changed': 0, 'ok': 1}}
+    assert fleet.schedules_summary([changed, plain]) == {'a/b': {'nightly': {'id': 4}}}
+
+
+def test_value_secrets_include_the_schedule_variables():
+    params = {'projects': [{'project': 'a', 'schedules': [dict(NIGHTLY, variables=[{'key': 'K', 'value': 's-secret'}])]}],
+              'defaults': {'schedules': [dict(NIGHTLY, variables=[{'key': 'K', 'value': 'd-schedule-secret'}])]}}
+    assert set(fleet.value_secrets(params)) == {'s-secret', 'd-schedule-secret'}

@@ -7,6 +7,7 @@ user ``ops`` (Maintainer of fleet, no access to fleet/locked, which root can see
 import json
 
 import pytest
+import requests
 
 from tests.fake_gitlab import FakeGitLab
 from tests.unit.module_args import patch_module_args
@@ -24,7 +25,8 @@ def seed(count=COUNT):
         'users': [{'username': 'root', 'token': ROOT, 'admin': True}, {'username': 'ops', 'token': OPS}],
         'groups': [{'path': 'fleet', 'members': {'ops': 'maintainer'}}, {'path': 'fleet/sub'}, {'path': 'other'}],
         'projects': [{'path': 'fleet/p%02d' % index, 'archived': index == 3} for index in range(count)]
-        + [{'path': 'fleet/sub/s1'}, {'path': 'other/locked', 'variables': [{'key': 'KEEP', 'value': 'value-x-0001'}]}],
+        + [{'path': 'fleet/sub/s1'}, {'path': 'other/locked', 'variables': [{'key': 'KEEP', 'value': 'value-x-0001'}]},
+           {'path': 'other/guest', 'members': {'ops': 'guest'}}],
     }
 
 
@@ -170,5 +172,139 @@ def test_groups_and_tight_rate_limit_converge(capsys, fake):
 ])
 def test_bad_input_is_refused_before_any_request(capsys, fake, args, message):
     result = run(capsys, fake, **args)
+    assert result['failed'] is True and message in result['msg'], result['msg']
+    assert fake.journal == []
+
+
+# ---- schedules, job token scopes and pipeline settings per project (#16, #17) ------------------------
+
+def kinds_fleet(count=3, **extra):
+    projects = []
+    for index in range(count):
+        projects.append({
+            'project': 'fleet/p%02d' % index,
+            'schedules': [{'description': 'nightly', 'ref': 'main', 'cron': '0 1 * * *',
+                           'variables': [{'key': 'SCHEDULE_TOKEN', 'value': SECRET}]}],
+            'job_token_scope': {'enabled': True, 'allowlist': {'projects': ['fleet/p05'], 'groups': ['fleet/sub']}},
+            'pipeline_settings': {'ci_default_git_depth': 30 + index, 'ci_delete_pipelines_in_seconds': '30d'},
+        })
+    return dict(dict(projects=projects), **extra)
+
+
+def api(fake, path, token=ROOT):
+    answer = requests.get('%s/api/v4/%s' % (fake.url, path), headers={'PRIVATE-TOKEN': token}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def project_state(fake, path):
+    """The project as GitLab's API shows it to root (CI/CD fields included), with its schedules as their owner ops sees them."""
+    encoded = 'projects/' + path.replace('/', '%2F')
+    found = api(fake, encoded)
+    found['schedules'] = [api(fake, '%s/pipeline_schedules/%d' % (encoded, item['id']), OPS)
+                          for item in api(fake, encoded + '/pipeline_schedules', OPS)]
+    return found
+
+
+def test_kinds_check_apply_check_apply_and_the_unchanged_cost(capsys, fake):
+    check = run(capsys, fake, check=True, diff=True, **kinds_fleet())
+    assert writes(fake) == [] and check['changed'] is True
+    assert check['totals']['schedules'] == {'changed': 3, 'ok': 0} and check['totals']['job_token_scope'] == {'changed': 3, 'ok': 0}
+    owner = check['owners'][0]
+    assert owner['schedules'][0]['action'] == 'create' and owner['schedules'][0]['schedule']['variables'] == [
+        {'key': 'SCHEDULE_TOKEN', 'variable_type': 'env_var'}]
+    assert owner['job_token_scope']['added'] == {'projects': ['fleet/p05'], 'groups': ['fleet/sub']}
+    assert owner['pipeline_settings']['changed_fields'] == ['ci_default_git_depth', 'ci_delete_pipelines_in_seconds']
+    headers = [d['before_header'] for d in check['diff']]
+    assert headers.count("pipeline schedule 'nightly' of project fleet/p00") == 1 and headers.count('fleet/p00') == 2
+
+    first = run(capsys, fake, **kinds_fleet())
+    assert first['changed'] is True and first['totals']['failed'] == 0 and first['totals']['changed'] == 3
+    assert [m for m, _p in writes(fake)].count('PUT') == 3   # one settings PUT per project
+    state = project_state(fake, 'fleet/p01')
+    assert state['ci_default_git_depth'] == 31 and state['ci_delete_pipelines_in_seconds'] == 2592000
+    schedule, = [s for s in state['schedules'] if s['description'] == 'nightly']
+    assert [(v['key'], v['value']) for v in schedule['variables']] == [('SCHEDULE_TOKEN', SECRET)]
+    assert first['schedules']['fleet/p01']['nightly']['owner'] == 'ops'
+
+    again = run(capsys, fake, check=True, **kinds_fleet())
+    assert again['changed'] is False and writes(fake) == []
+    last = run(capsys, fake, **kinds_fleet())
+    assert last['changed'] is False and writes(fake) == []
+    assert last['totals']['schedules'] == {'changed': 0, 'ok': 3} and last['totals']['pipeline_settings'] == {'changed': 0, 'ok': 3}
+    # per project: the schedule list, the schedule (variables), its owner's membership, the project (shared by the
+    # scope and the settings), the scope and its two allowlists
+    assert last['totals']['requests'] == len(calls(fake)) == 3 * 7
+
+
+def test_only_the_differing_projects_and_fields_change(capsys, fake):
+    run(capsys, fake, **kinds_fleet())
+    changed = kinds_fleet()
+    changed['projects'][1]['pipeline_settings']['ci_default_git_depth'] = 50
+    changed['projects'][2]['schedules'][0]['cron'] = '0 4 * * *'
+    result = run(capsys, fake, **changed)
+    assert [o['status'] for o in result['owners']] == ['ok', 'changed', 'changed']
+    sent = writes(fake)
+    assert sorted(sent) == sorted([('PUT', '/api/v4/projects/%d' % project_state(fake, 'fleet/p01')['id']),
+                                   ('PUT', '/api/v4/projects/fleet%%2Fp02/pipeline_schedules/%d' % result['owners'][2]['schedules'][0]['schedule']['id'])])
+    assert result['owners'][1]['pipeline_settings']['changed_fields'] == ['ci_default_git_depth']
+    assert result['owners'][2]['schedules'][0]['action'] == 'update'
+
+
+def test_a_403_on_one_projects_schedules_fails_it_alone_and_writes_nothing_of_it(capsys, fake):
+    args = kinds_fleet(2)
+    args['projects'].append({'project': 'other/guest', 'pipeline_settings': {'ci_default_git_depth': 7},
+                             'schedules': [{'description': 'nightly', 'ref': 'main', 'cron': '0 1 * * *'}]})
+    result = run(capsys, fake, **args)
+    assert result['failed'] is True and result['totals']['changed'] == 2 and result['totals']['failed'] == 1
+    failed, = [o for o in result['owners'] if o['status'] == 'failed']
+    assert failed['project'] == 'other/guest' and '403' in failed['msg'] and 'pipeline_schedules' in failed['msg']
+    guest = api(fake, 'projects/other%2Fguest')
+    assert not any('guest' in path or path.endswith('/%d' % guest['id']) for _m, path in writes(fake))
+    assert guest['ci_default_git_depth'] != 7
+
+
+def test_a_purge_to_empty_is_refused_for_its_project_while_the_others_converge(capsys, fake):
+    run(capsys, fake, **kinds_fleet(2))
+    args = kinds_fleet(2)
+    args['projects'][0]['job_token_scope'] = {'allowlist': {'projects': [], 'groups': []}, 'purge': True}
+    args['projects'][0]['pipeline_settings'] = {'ci_default_git_depth': 99}
+    args['projects'][1]['pipeline_settings'] = {'ci_default_git_depth': 98}
+    result = run(capsys, fake, **args)
+    refused, other = result['owners']
+    assert refused['status'] == 'failed' and 'leave the job token allowlist empty' in refused['msg'] and 'purge_all' in refused['msg']
+    assert other['status'] == 'changed' and project_state(fake, 'fleet/p01')['ci_default_git_depth'] == 98
+    assert project_state(fake, 'fleet/p00')['ci_default_git_depth'] == 30   # nothing of the refused project was written
+    args['projects'][0]['job_token_scope']['purge_all'] = True
+    allowed = run(capsys, fake, **args)
+    assert allowed['owners'][0]['job_token_scope']['removed'] == {'projects': ['fleet/p05'], 'groups': ['fleet/sub']}
+
+
+def test_schedules_of_the_defaults_for_selected_projects_and_ownership(capsys, fake):
+    args = dict(select={'group': 'fleet', 'pattern': 'p0[01]$'},
+                defaults={'schedules': [{'description': 'weekly', 'ref': 'main', 'cron': '@weekly'}]})
+    first = run(capsys, fake, **args)
+    assert sorted(first['schedules']) == ['fleet/p00', 'fleet/p01'] and first['totals']['schedules'] == {'changed': 2, 'ok': 0}
+    # root takes p00's schedule over; ops editing it again is refused, naming the owner, unless take_ownership
+
+    def p00(*schedules):
+        return dict(args, projects=[{'project': 'fleet/p00', 'schedules': list(schedules)}])
+    run(capsys, fake, token=ROOT, **p00({'description': 'weekly', 'take_ownership': True}))
+    refused = run(capsys, fake, **p00({'description': 'weekly', 'cron': '@daily'}))
+    assert refused['failed'] is True and "schedule 'weekly'" in refused['msg'] and 'owned by root' in refused['msg']
+    taken = run(capsys, fake, **p00({'description': 'weekly', 'cron': '@daily', 'take_ownership': True}))
+    entry = taken['owners'][0]['schedules'][0]
+    assert entry['previous_owner'] == 'root' and entry['schedule']['owner'] == 'ops' and entry['schedule']['cron'] == '@daily'
+
+
+@pytest.mark.parametrize('item, message', [
+    ({'schedules': [{'description': 'n', 'ref': 'main', 'cron': '0 1 * * *', 'state': 'ran'}]}, 'state ran and wait are not offered'),
+    ({'schedules': [{'description': 'n', 'ref': 'main', 'cron': '0 0 1 * * *'}]}, 'projects[0] (fleet/p00).schedules[0] (n): cron'),
+    ({'job_token_scope': {'allowlist': {'groups': ['..']}}}, 'projects[0] (fleet/p00).job_token_scope: allowlist.groups'),
+    ({'pipeline_settings': {'ci_delete_pipelines_in_seconds': '3650d'}}, 'projects[0] (fleet/p00).pipeline_settings: ci_delete_pipelines'),
+    ({'pipeline_settings': {'build_timeout': '1h', 'bogus': 1}}, 'pipeline_settings: unknown field bogus'),
+])
+def test_bad_kinds_are_refused_before_any_request(capsys, fake, item, message):
+    result = run(capsys, fake, projects=[dict(item, project='fleet/p00')])
     assert result['failed'] is True and message in result['msg'], result['msg']
     assert fake.journal == []
