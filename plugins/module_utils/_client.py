@@ -1183,7 +1183,7 @@ class GitLabClient:
         """One pipeline."""
         return self.get('%s/pipelines/%s' % (project_path(project), encode_id(pipeline_id, 'pipeline id')))
 
-    def latest_pipeline(self, project, ref, status=None):
+    def newest_pipeline(self, project, ref, status=None):
         """The newest pipeline of ``ref`` (by id), optionally only among those with ``status``; None if none.
 
         Reads one item of one page: the list is ordered by id, newest first.

@@ -974,7 +974,7 @@ class JobTask:
         be the one it started. A trigger token alone may not read pipelines: then ``known`` is False.
         """
         try:
-            newest = self.client.latest_pipeline(self.project, self.params['ref'])
+            newest = self.client.newest_pipeline(self.project, self.params['ref'])
         except (GitLabAuthError, GitLabPermissionError, GitLabNotFoundError):
             if not self.params['trigger_token']:
                 raise
@@ -1169,7 +1169,7 @@ class JobTask:
         try:
             if p['pipeline_id'] is not None:
                 return self.client.get_pipeline(self.project, p['pipeline_id'])
-            pipeline = self.client.latest_pipeline(self.project, p['ref'], status='success' if p['latest_successful'] else None)
+            pipeline = self.client.newest_pipeline(self.project, p['ref'], status='success' if p['latest_successful'] else None)
         except GitLabNotFoundError:
             if p['pipeline_id'] is not None:
                 self.fail('pipeline %s not found in project %s' % (p['pipeline_id'], self.project))

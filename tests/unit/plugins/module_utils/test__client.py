@@ -909,7 +909,7 @@ def test_a_list_that_is_not_a_json_array_is_an_error_never_empty(scripted, answe
     server = scripted(answer)
     client = script_client(server)
     for call in (lambda: list(client.paginate('projects/1/triggers')), lambda: client.get_list('projects/1/pipelines'),
-                 lambda: client.list_triggers('acme/app'), lambda: client.latest_pipeline('acme/app', 'main')):
+                 lambda: client.list_triggers('acme/app'), lambda: client.newest_pipeline('acme/app', 'main')):
         with pytest.raises(errors.GitLabAnswerError) as info:
             call()
         assert expected in str(info.value)

@@ -92,8 +92,8 @@ class JobClient(Recorder):
         self.calls.append(('GET', 'project', project))
         return {'id': 7, 'path_with_namespace': 'acme/app'}
 
-    def latest_pipeline(self, project, ref, status=None):
-        self.calls.append(('GET', 'latest_pipeline', ref))
+    def newest_pipeline(self, project, ref, status=None):
+        self.calls.append(('GET', 'newest_pipeline', ref))
         found = sorted((p for p in self.pipelines if p['ref'] == ref), key=lambda p: -p['id'])
         return found[0] if found else None
 
@@ -177,7 +177,7 @@ def test_run_whose_answer_is_lost_adopts_the_one_new_pipeline(capsys, loss):
     assert result['pipeline']['id'] == 101
     assert "answer was lost" in result['msg']
     assert client.writes() == [('POST', 'pipeline', 'main')]  # never sent twice
-    assert ('GET', 'latest_pipeline', 'main') in client.calls
+    assert ('GET', 'newest_pipeline', 'main') in client.calls
     assert result['project_path'] == 'acme/app'
 
 
