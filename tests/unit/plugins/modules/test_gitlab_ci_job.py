@@ -14,7 +14,6 @@ The same runs through ansible-playbook are in tests/integration/test_job_playboo
 
 import hashlib
 import io
-import json
 import os
 import time
 import zipfile
@@ -26,7 +25,7 @@ import requests
 import yaml
 
 from tests.conftest import DEV_TOKEN, ROOT_TOKEN
-from tests.unit.module_args import patch_module_args
+from tests.unit.module_run import Clock, api, calls, run_main, writes
 
 from ansible_collections.cicd.gitlab.plugins.modules import gitlab_ci_job as module_under_test
 
@@ -37,31 +36,12 @@ JOB_SECRET = 'play-secret-value-0002'
 SVC_BUILD_LOG = b'compiling svc\nbuild ok\n'
 
 
-class Clock:
-    """Virtual time for the fake and the module: ``sleep`` moves it on, nothing waits."""
-
-    def __init__(self):
-        self.now = time.time()
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
 @pytest.fixture
 def clock(fake):
     found = Clock()
     fake.state.clock = found
     with mock.patch.object(module_under_test, 'SLEEP', found.sleep), mock.patch.object(module_under_test, 'CLOCK', found):
         yield found
-
-
-def api(fake, method, path, token=DEV_TOKEN, **kwargs):
-    response = requests.request(method, fake.api_url + path, headers={'PRIVATE-TOKEN': token}, timeout=10, **kwargs)
-    assert response.status_code < 300, response.text
-    return response.json() if response.content else None
 
 
 def pipeline_jobs(fake, pipeline_id, project=SVC):
@@ -77,31 +57,16 @@ def started(fake, clock, project=SVC, seconds=30):
     return pipeline['id'], pipeline_jobs(fake, pipeline['id'], project)
 
 
-def calls(fake):
-    """``(method, path)`` of every API request since the journal was cleared."""
-    return [(entry['method'], entry['path']) for entry in fake.journal]
-
-
-def writes(fake):
-    return [call for call in calls(fake) if call[0] != 'GET']
-
-
 def run(capsys, fake, check=False, secrets=(), **args):
     """main() with these options (dev's token unless api_token is given); returns the result.
 
     Clears the journal first; the printed result must hold no token and no secret value.
     """
     args = dict(dict(api_url=fake.url, api_token=DEV_TOKEN, project=SVC), **args)
-    args = dict((name, value) for name, value in args.items() if value is not None)
-    args['_ansible_check_mode'] = check
-    fake.clear_journal()
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module_under_test.main()
-    out = capsys.readouterr().out
+    result, out = run_main(capsys, fake, module_under_test, dict((k, v) for k, v in args.items() if v is not None), check=check)
     for secret in (DEV_TOKEN, ROOT_TOKEN, SECRET, JOB_SECRET) + tuple(secrets):
         assert secret not in out, 'a secret reached the result'
-    return json.loads(out)
+    return result
 
 
 # ---- state=run ----------------------------------------------------------------------------------

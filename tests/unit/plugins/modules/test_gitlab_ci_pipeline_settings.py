@@ -9,7 +9,7 @@ from tests.conftest import ROOT_TOKEN
 from tests.fake_gitlab import FakeGitLab
 from tests.fake_gitlab.state import load_seed_data
 from tests.conftest import DEFAULT_SEED
-from tests.unit.module_args import patch_module_args
+from tests.unit.module_run import run_main
 
 from ansible_collections.cicd.gitlab.plugins.modules import gitlab_ci_pipeline_settings as module_under_test
 
@@ -31,13 +31,7 @@ def fake():
 
 def run(capsys, fake, check=False, diff=False, **args):
     args = dict(dict(api_url=fake.url, api_token=ROOT_TOKEN, project=APP), **args)
-    args['_ansible_check_mode'] = check
-    args['_ansible_diff'] = diff
-    fake.clear_journal()
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module_under_test.main()
-    result = json.loads(capsys.readouterr().out)
+    result, dummy = run_main(capsys, fake, module_under_test, args, check=check, diff=diff)
     assert ROOT_TOKEN not in json.dumps(result)
     return result
 

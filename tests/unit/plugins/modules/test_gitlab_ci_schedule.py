@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import DEFAULT_SEED, DEV_TOKEN, ROOT_TOKEN
 from tests.fake_gitlab import FakeGitLab, schedules as fake_schedules
 from tests.fake_gitlab.state import load_seed_data
-from tests.unit.module_args import patch_module_args
+from tests.unit.module_run import run_main
 
 from ansible_collections.cicd.gitlab.plugins.module_utils._client import GitLabClient
 from ansible_collections.cicd.gitlab.plugins.modules import gitlab_ci_schedule as module_under_test
@@ -87,13 +87,7 @@ def bodies():
 
 def run(capsys, fake, token=DEV_TOKEN, check=False, diff=False, **args):
     args = dict(dict(api_url=fake.url, api_token=token, project=SVC), **args)
-    args['_ansible_check_mode'] = check
-    args['_ansible_diff'] = diff
-    fake.clear_journal()
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module_under_test.main()
-    result = json.loads(capsys.readouterr().out)
+    result, dummy = run_main(capsys, fake, module_under_test, args, check=check, diff=diff)
     text = json.dumps(result)
     for secret in (SECRET, SEEDED_SECRET, DEV_TOKEN, ROOT_TOKEN, MAINT_TOKEN, 'changed-value-03'):
         assert secret not in text, 'a secret reached the result'

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.fake_gitlab import FakeGitLab
-from tests.unit.module_args import patch_module_args
+from tests.unit.module_run import calls, run_main, writes
 
 from ansible_collections.cicd.gitlab.plugins.modules import gitlab_ci_settings as module_under_test
 
@@ -38,13 +38,7 @@ def fake():
 
 def run(capsys, fake, token=OPS, check=False, diff=False, **args):
     args = dict(dict(api_url=fake.url, api_token=token), **args)
-    args['_ansible_check_mode'] = check
-    args['_ansible_diff'] = diff
-    fake.clear_journal()
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module_under_test.main()
-    result = json.loads(capsys.readouterr().out)
+    result, dummy = run_main(capsys, fake, module_under_test, args, check=check, diff=diff)
     rest = dict(result)
     rest.pop('trigger_tokens', None)
     text = json.dumps(rest)
@@ -53,14 +47,6 @@ def run(capsys, fake, token=OPS, check=False, diff=False, **args):
         for trigger in project['triggers']:
             assert trigger['token'] not in text
     return result
-
-
-def calls(fake):
-    return [(e['method'], e['path']) for e in fake.journal]
-
-
-def writes(fake):
-    return [c for c in calls(fake) if c[0] != 'GET']
 
 
 def variables(fake, path):
