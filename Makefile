@@ -21,8 +21,11 @@ venv: $(STAMP)
 test: venv pytest lint sanity docs
 	@echo "make test: all checks passed"
 
+# Two pytest workers (pytest-xdist), each file on one worker; PYTEST_WORKERS=0 runs every test in one process, in order.
+PYTEST_WORKERS ?= 2
+
 pytest: venv
-	$(BIN)/python -m pytest -q -ra
+	$(BIN)/python -m pytest -q -ra -n $(PYTEST_WORKERS) --dist loadfile
 
 lint: venv
 	tools/lint.sh
