@@ -50,8 +50,8 @@ The authentication log (app/models/ci/job_token/authorization.rb, read through G
 between two different projects - through the allowlist or because the target's scope is disabled, never a
 refused one nor a project's own jobs - and one row per (accessed, origin) pair keeps the last time
 (``log_captures!`` upserts ``last_authorized_at``). GitLab writes the row only when the request answers 2xx
-(lib/ci/job_token/middleware.rb) and in a worker 5 minutes later; the fake writes it at once, when the
-job token passes the scope check (a later 403/404 of the same request is still logged). State: seed key
+(lib/ci/job_token/middleware.rb) and in a worker 5 minutes later; the fake writes it at once, when a
+request whose job token passed the scope check answers 2xx (a later 403/404 of the same request is not logged). State: seed key
 ``ci_job_token_auth_log`` on the accessed project, a list of ``{project: <path or id>, last_authorized_at}``.
 """
 
@@ -141,7 +141,7 @@ def check_job_token(call, project):
     if not allows(call.state, source, project):
         raise errors.forbidden('Authentication by CI/CD job token not allowed from %s to %s.' % (source.path, project.path))
     if source is not project:
-        log_authorization(call.state, project, source)
+        call.after_success.append(lambda: log_authorization(call.state, project, source))
 
 
 def log_authorization(state, accessed, origin):

@@ -205,6 +205,8 @@ class Call:
         self.state = state
         self.server = server
         self.params = request.params
+        # Run (under the state lock) only when the handler answers 2xx: what GitLab does after a success.
+        self.after_success = []
 
     @property
     def method(self):

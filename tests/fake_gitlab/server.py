@@ -228,7 +228,11 @@ class FakeGitLab:
                 if request.body_error is not None:
                     raise request.body_error
                 identity = authenticate(request, self.state, route)
-                response = route.handler(Call(request, route, identity, self.state, self))
+                call = Call(request, route, identity, self.state, self)
+                response = route.handler(call)
+                if 200 <= response.status < 300:
+                    for hook in call.after_success:
+                        hook()
         except ApiError as error:
             response = Response.from_error(error)
         except Exception:  # pylint: disable=broad-except

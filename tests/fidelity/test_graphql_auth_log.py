@@ -131,3 +131,15 @@ def test_an_authorization_through_the_allowlist_is_logged_too(fake, foreign_toke
     assert requests.get(url, headers={'JOB-TOKEN': token}, timeout=TIMEOUT).status_code == 200
     nodes = auth_log(fake)['data']['project']['ciJobTokenAuthLogs']['nodes']
     assert [node['originProject']['fullPath'] for node in nodes] == ['acme/app']
+
+
+def test_an_authorization_whose_request_fails_is_not_logged(fake, foreign_token):
+    # lib/ci/job_token/middleware.rb writes the captured authorizations only when the request answers 2xx.
+    token, url = foreign_token
+    requests.patch(fake.url + '/api/v4' + SCOPE % fake.state.find_project('acme/svc')[0].id, json={'enabled': False},
+                   headers={'PRIVATE-TOKEN': ROOT}, timeout=TIMEOUT)
+    missing = url.rsplit('/jobs/', 1)[0] + '/jobs/999999/artifacts'
+    assert requests.get(missing, headers={'JOB-TOKEN': token}, timeout=TIMEOUT).status_code == 404
+    assert auth_log(fake)['data']['project']['ciJobTokenAuthLogs']['nodes'] == []
+    assert requests.get(url, headers={'JOB-TOKEN': token}, timeout=TIMEOUT).status_code == 200
+    assert [node['originProject']['fullPath'] for node in auth_log(fake)['data']['project']['ciJobTokenAuthLogs']['nodes']] == ['acme/app']
