@@ -7,7 +7,7 @@
 #   4. tests/matrix/smoke.yml (every module) against the bundled fake GitLab, with the output
 #      scanned for the secrets the playbook uses.
 # Prints a table (release x Python x sanity/smoke) and fails if any cell failed.
-# Usage: tools/matrix.sh [2.18 2.21 ...]   only those lines
+# Usage: tools/matrix.sh [2.18 2.21 ...]   only those lines (MATRIX_JOBS=1: one line at a time)
 set -uo pipefail
 # shellcheck source=tools/_common.sh
 source "$(dirname "$0")/_common.sh"
@@ -116,19 +116,40 @@ run_line() {  # release python -> prints "sanity smoke" results; logs in $work/<
     echo "$status_sanity $status_smoke"
 }
 
-rows=()
-failed=0
+# The lines run MATRIX_JOBS at a time (default 2): each spends most of its time in ansible-test and
+# ansible-playbook, and has its own venv, tarball, install tree and fake GitLab.
+jobs=${MATRIX_JOBS:-2}
+selected=()
 for i in "${!releases[@]}"; do
-    release=${releases[$i]}
-    line=$(line_of "$release")
+    line=$(line_of "${releases[$i]}")
     # Lines older than requires_ansible's minimum are not claimed, so not tested.
     if [ "$(printf '%s\n%s\n' "$minimum" "$line" | sort -V | head -1)" != "$minimum" ]; then continue; fi
     if [ ${#wanted[@]} -gt 0 ] && ! printf '%s\n' "${wanted[@]}" | grep -qx "$line"; then continue; fi
-    started=$SECONDS
+    selected+=("$i")
+done
+running=()
+for i in "${selected[@]}"; do
+    (
+        started=$SECONDS
+        run_line "${releases[$i]}" "${pythons[$i]}" >"$work/line-$i.result" 2>"$work/line-$i.err"
+        echo $((SECONDS - started)) >"$work/line-$i.seconds"
+    ) &
+    running+=("$!")
+    if [ ${#running[@]} -ge "$jobs" ]; then
+        wait "${running[0]}"
+        running=("${running[@]:1}")
+    fi
+done
+wait
+rows=()
+failed=0
+for i in "${selected[@]}"; do
+    release=${releases[$i]}
     echo "== ansible-core $release on Python ${pythons[$i]}"
-    read -r sanity smoke < <(run_line "$release" "${pythons[$i]}")
-    echo "   sanity: $sanity, smoke: $smoke ($((SECONDS - started)) s)"
-    rows+=("| $line | $release | ${pythons[$i]} | $sanity | $smoke |")
+    cat "$work/line-$i.err" >&2
+    read -r sanity smoke <"$work/line-$i.result" || { sanity=fail; smoke=fail; }
+    echo "   sanity: $sanity, smoke: $smoke ($(cat "$work/line-$i.seconds" 2>/dev/null || echo '?') s)"
+    rows+=("| $(line_of "$release") | $release | ${pythons[$i]} | $sanity | $smoke |")
     [ "$sanity" = pass ] && [ "$smoke" = pass ] || failed=1
 done
 echo
