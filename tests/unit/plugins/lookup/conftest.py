@@ -7,11 +7,11 @@ DOCUMENTATION-defined options (env fallbacks included) exactly as ansible-playbo
 
 import importlib
 import sys
-import time
 
 import pytest
 
 from tests.conftest import COLLECTIONS_PATH
+from tests.unit.module_run import Clock
 
 # ansible-core 2.19 and later: importing the controller side (ansible._internal, which ansible.errors and the
 # plugin loader import) sets ansible.module_utils._internal.is_controller to True for the whole process, and
@@ -39,19 +39,6 @@ def controller_side():
         yield
     finally:
         _module_internal.is_controller = saved
-
-
-class Clock:
-    """Virtual time for the fake's CI: ``sleep`` moves it on, nothing waits."""
-
-    def __init__(self):
-        self.now = time.time()
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
 
 
 @pytest.fixture(scope='session')

@@ -9,7 +9,6 @@ Time is virtual for ``state: ran`` with ``wait`` (one Clock for the fake's CI an
 """
 
 import json
-import time
 from unittest import mock
 
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from tests.conftest import DEFAULT_SEED, DEV_TOKEN, ROOT_TOKEN
 from tests.fake_gitlab import FakeGitLab, schedules as fake_schedules
 from tests.fake_gitlab.state import load_seed_data
-from tests.unit.module_run import run_main
+from tests.unit.module_run import Clock, run_main
 
 from ansible_collections.cicd.gitlab.plugins.module_utils._client import GitLabClient
 from ansible_collections.cicd.gitlab.plugins.modules import gitlab_ci_schedule as module_under_test
@@ -40,17 +39,6 @@ def seed():
         {'description': 'by-reporter', 'cron': '0 4 * * *', 'owner': 'reporter'},
     ]
     return data
-
-
-class Clock:
-    def __init__(self):
-        self.now = time.time()
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
 
 
 @pytest.fixture
