@@ -102,7 +102,8 @@ def pipeline_of(entry):
 
 
 def request_kind(entry):
-    """``start`` (the ref's newest pipeline, the POST), ``jobs``, ``bridges``, ``pipeline`` (GET /pipelines/:id) or ``other``."""
+    """``start`` (the POST; a list of the ref's pipelines, should one be read), ``jobs``, ``bridges``, ``pipeline``
+    (GET /pipelines/:id) or ``other``."""
     parts = entry['path'].split('/')
     if entry['method'] == 'POST' or parts[-1] == 'pipelines':
         return 'start'
@@ -279,6 +280,15 @@ def _kinds(entry):
                       for kind, word in words if entry['kinds'].get(kind))
 
 
+def difference(extra):
+    """``as many requests as the loop`` or ``1 request more than the loop`` for the differences seen."""
+    if extra == [0]:
+        return 'as many requests as the loop'
+    counts = [abs(n) for n in extra]
+    return '%s request%s %s than the loop' % (' or '.join(str(n) for n in counts), '' if counts == [1] else 's',
+                                              'fewer' if all(n < 0 for n in extra) else 'more')
+
+
 def targets(data):
     rows = data['rows']
     latency = [row['latency'] for row in rows['latency']]
@@ -305,12 +315,14 @@ def targets(data):
              ', '.join('%d s: %d vs %d' % (r['duration'], r['alone']['requests'], r['uri_requests']) for r in same),
              ', '.join('%d' % r['follow']['requests'] for r in same)),
          requests_met,
-         'the module sends %s more request%s than the loop at the same cadence: besides the POST and one request per poll '
-         '(the job list, which carries the status), it reads the ref\'s newest pipeline before the POST (how a lost answer '
-         'is recovered) and the pipeline itself once at the end (the job list lacks `finished_at`), while the loop wastes '
-         'one GET right after its POST; following trees adds one read of the trigger jobs (none here). With its defaults '
-         '(5 s growing to 10 s) it polls more often early on: %s vs %s (section 7.3)' % (
-             ' or '.join(str(n) for n in extra), '' if extra == [1] else 's',
+         'judged like for like, without following trees (the loop does not look for downstream pipelines); the module '
+         'sends %s at the same cadence: the POST, one request per poll (the job list, which '
+         'carries the status) and the pipeline itself once at the end (the job list lacks `finished_at`), where the loop '
+         'sends the POST, one GET right after it and one per poll. Nothing is read before the POST: a lost answer is '
+         'looked for afterwards, by GitLab\'s clock. Following trees (the default) adds one read of the trigger jobs, '
+         'which tells there is no downstream pipeline. With its defaults (5 s growing to 10 s) it polls more often early '
+         'on: %s vs %s (section 7.3)' % (
+             difference(extra),
              ', '.join('%d' % r['default']['requests'] for r in same), ', '.join('%d' % r['uri_requests'] for r in same))),
         ('trees: one pipeline, `state: run` + `wait` at the cadence of a `uri` loop with `delay: %g`, with and without '
          '`follow_downstream`: no later return' % CAP,
@@ -353,7 +365,7 @@ def section(data, number):
             index, poll['requests'], poll['polled'], poll['jobs'] - poll['polled'], poll['bridges'], poll['pipeline'], after))
     lines += [
         '',
-        'Row 1 is the start (the ref\'s newest pipeline, the POST; nothing else: the answer is the pipeline); the first',
+        'Row 1 is the start (the POST alone: nothing is read before it, and the answer is the pipeline); the first',
         'poll comes `poll_interval` later. The last row is the poll that saw the end, then the read of the root pipeline.',
         '',
         '### %d.2 From the last job finishing to the task returning' % number,
@@ -387,12 +399,12 @@ def section(data, number):
             lines.append('%s| %s | %d | %s | +%.2f s |' % (head, VARIANT_WORDS[name], entry['requests'], _kinds(entry), entry['latency']))
     lines += [
         '',
-        '"start" is the read of the ref\'s newest pipeline before the POST (it is how a lost answer to the POST is',
-        'recovered: tests/integration/test_lost_answers_playbooks.py) and the POST; "pipeline" is the one read of the',
-        'pipeline itself at the end (its `finished_at`; the job lists carry every other field the result shows). At the',
-        'same cadence the module therefore sends one request more than the loop, and one more again when it follows',
-        'trees (its trigger jobs, read once: there are none). The module returns the pipeline with its jobs; the loop',
-        'returns the pipeline alone.',
+        '"start" is the POST, nothing else: no read comes before it (a lost answer to the POST is looked for afterwards',
+        'among the ref\'s pipelines created since it was sent, by GitLab\'s clock: tests/integration/test_lost_answers_playbooks.py);',
+        '"pipeline" is the one read of the pipeline itself at the end (its `finished_at`; the job lists carry every other',
+        'field the result shows). At the same cadence the module therefore sends as many requests as the loop, which',
+        'spends one on a GET right after its POST, and one more when it follows trees (its trigger jobs, read once: there',
+        'are none). The module returns the pipeline with its jobs; the loop returns the pipeline alone.',
         '',
         'Times are virtual (the fake\'s and the module\'s clock); real request time is not in them.',
         '',

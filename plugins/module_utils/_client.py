@@ -11,6 +11,7 @@ Private to the collection: the API of this file may change without notice.
 from __future__ import annotations
 
 import collections
+import datetime
 import email.utils
 import hashlib
 import http.client
@@ -238,6 +239,21 @@ def token_problem(token):
     return None
 
 
+def http_date(value):
+    """Epoch seconds of an HTTP date (``Date``, ``Retry-After``), or None when it is missing or not a date."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:  # "-0000": UTC, with no zone said
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return when.timestamp()
+
+
 def _parse_retry_after(value, now):
     """Seconds to wait from a Retry-After header: a number of seconds or an HTTP date."""
     if value is None:
@@ -247,13 +263,10 @@ def _parse_retry_after(value, now):
         return max(0.0, float(value))
     except ValueError:
         pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
+    when = http_date(value)
     if when is None:
         return None
-    return max(0.0, when.timestamp() - now)
+    return max(0.0, when - now)
 
 
 def _transport_reason(exc):
@@ -450,6 +463,8 @@ class GitLabClient:
         # A RateBudget (_budget.py) shared by the threads of a fleet run: consulted before every
         # request, fed every answer's RateLimit-* headers and every 429's wait. None: no pacing.
         self.budget = budget
+        # The Date header of the last answer each thread received (see server_date).
+        self._answer_dates = threading.local()
 
     # ---- secrets and deadline --------------------------------------------------------------
 
@@ -475,6 +490,11 @@ class GitLabClient:
             err.hint = self.redact(err.hint)
         err.refresh()
         return err
+
+    def server_date(self):
+        """GitLab's clock as its last answer to this thread said it (``Date``, epoch seconds, whole ones),
+        or None when that answer had none. After a lost answer, it tells new objects from older ones."""
+        return getattr(self._answer_dates, 'last', None)
 
     def set_deadline(self, seconds, reason):
         """No request or retry wait runs later than ``seconds`` from now; ``reason`` names it in messages (``task_timeout=60``)."""
@@ -599,6 +619,7 @@ class GitLabClient:
         except requests.exceptions.RequestException as exc:  # InvalidHeader, InvalidURL, ...: nothing was sent
             raise GitLabTransportError(method, shown, detail=self.redact(_transport_reason(exc))) from None
         status = response.status_code
+        self._answer_dates.last = http_date(response.headers.get('Date'))
         if self.budget is not None:
             self.budget.observe(response.headers)
         if status < 400 and status not in REDIRECT_STATUSES:

@@ -13,6 +13,7 @@ Private to the collection: the API of this file may change without notice.
 
 from __future__ import annotations
 
+import datetime
 import re
 from urllib.parse import quote
 
@@ -33,6 +34,10 @@ API_SOURCES = ('api',)
 TRIGGER_SOURCES = ('trigger', 'pipeline')
 # How many pipelines of the ref are read back after a lost answer (one page).
 LOOK_BACK = 20
+# Seconds by which the clock behind GitLab's Date header may be off the clock GitLab stamps created_at
+# with (both are the GitLab server's on a single node; a front on another host may differ a little).
+CLOCK_MARGIN = 30.0
+_ISO_TIME = re.compile(r'[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})?\Z')
 _DIGITS = re.compile(r'[0-9]+\Z')
 
 
@@ -101,18 +106,74 @@ def pipeline_sources(trigger):
     return TRIGGER_SOURCES if trigger else API_SOURCES
 
 
-def new_pipelines(pipelines, before_id, sources):
-    """The pipelines newer than ``before_id`` (None: the ref had none) whose source is one of ``sources``."""
-    floor = before_id or 0
-    return sorted((p for p in pipelines if isinstance(p, dict) and _int(p.get('id')) > floor and p.get('source') in sources),
-                  key=lambda p: _int(p.get('id')))
+def server_time_of_send(server_date, sent, received):
+    """The earliest time, on GitLab's clock, at which the lost request can have reached GitLab; None if unknown.
+
+    ``server_date`` is the ``Date`` of an answer received at ``received`` (epoch seconds, whole ones: HTTP
+    dates drop the fraction, so GitLab's clock read at least that); ``sent`` is when the lost request was
+    sent, on the same local clock as ``received``. GitLab cannot have seen the request earlier than
+    ``server_date - (received - sent)``; CLOCK_MARGIN more covers a front (a proxy setting ``Date``) whose
+    clock is a little off GitLab's. Only a date that clocks_disagree finds plausible is used.
+    """
+    if server_date is None or sent is None or received is None:
+        return None
+    return server_date - max(0.0, received - sent) - CLOCK_MARGIN
 
 
-def complete_look(pipelines, before_id, limit):
-    """Whether the page read back reaches back to ``before_id``, so no newer pipeline was left out."""
+def clocks_disagree(server_date, wall):
+    """Why GitLab's ``Date`` cannot be trusted to tell new pipelines from old ones, or None.
+
+    ``wall`` is the managed host's clock when that answer came. A front that writes a wrong ``Date``
+    (hours off, 1970, 2099) could make the pipeline just started look old (then "none was started" would
+    be a lie) or make an older one look new: when the two clocks differ by more than CLOCK_MARGIN, neither
+    is taken and the task cannot tell.
+    """
+    if server_date is None or wall is None or abs(server_date - wall) <= CLOCK_MARGIN:
+        return None
+    return ('the Date of GitLab\'s answer (%s) and the clock of this host (%s) differ by %d seconds, more than %d, so '
+            'a new pipeline cannot be told from older ones' % (_stamp(server_date), _stamp(wall), abs(server_date - wall), CLOCK_MARGIN))
+
+
+def _stamp(moment):
+    try:
+        return datetime.datetime.fromtimestamp(moment, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+    except (OverflowError, OSError, ValueError):
+        return repr(moment)
+
+
+def created_at(pipeline):
+    """A pipeline's ``created_at`` as epoch seconds, or None when it is missing or not a time."""
+    value = pipeline.get('created_at') if isinstance(pipeline, dict) else None
+    if not isinstance(value, str) or not _ISO_TIME.match(value):
+        return None
+    text = value[:-1] + '+00:00' if value.endswith('Z') else value
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.timestamp()
+
+
+def new_pipelines(pipelines, since, sources):
+    """The pipelines whose source is one of ``sources`` created at or after ``since`` (GitLab's clock), oldest first.
+
+    A pipeline without a readable ``created_at`` cannot be ruled out, so it is kept: at worst the
+    decision becomes 'unknown', never a wrong adoption.
+    """
+    def new(pipeline):
+        moment = created_at(pipeline)
+        return moment is None or moment >= since
+    return sorted((p for p in pipelines if isinstance(p, dict) and _int(p.get('id')) > 0 and p.get('source') in sources
+                   and new(p)), key=lambda p: _int(p.get('id')))
+
+
+def complete_look(pipelines, since, limit):
+    """Whether the page read back reaches back before ``since``, so no newer pipeline was left out."""
     if len(pipelines) < limit:
         return True
-    return any(_int(p.get('id')) <= (before_id or 0) for p in pipelines if isinstance(p, dict))
+    return any(created_at(p) is not None and created_at(p) < since for p in pipelines)
 
 
 def pipelines_page(web_base, project_path, ref):

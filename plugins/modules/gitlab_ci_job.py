@@ -125,13 +125,17 @@ options:
       - V(run) starts a new pipeline on O(ref) with O(variables) (and O(inputs)), through
         O(trigger_token) when given, else with the API token. Always a change. With O(name), the job of
         that name in the new pipeline is the job the other options act on.
-      - "Before starting it, the module reads the id of the ref's newest pipeline (one request). When the answer to
-        the start is lost (the connection is cut after sending, a timeout, a 5xx) or is not a pipeline, the request is
-        not sent again: the ref's pipelines newer than that one and started the same way (source C(api), or C(trigger)
-        or C(pipeline) with O(trigger_token)) are listed; exactly one is taken as the pipeline started (the task
-        reports a change and says the answer was lost); none means nothing was started and the task fails saying it
-        can run again; several, or none while GitLab may still be working on a timed-out request, fail the task with
-        the candidates and the page to check."
+      - "Starting it costs one request, nothing is read before. When the answer to the start is lost (the connection
+        is cut after sending, a timeout, a 5xx) or is not a pipeline, the request is not sent again: the ref's newest
+        pipelines are listed, and those started the same way (source C(api), or C(trigger) or C(pipeline) with
+        O(trigger_token)) and created since the request was sent are its candidates. Since when is told on GitLab's
+        clock, from the C(Date) of GitLab's answer, less the time elapsed since sending and 30 seconds for a front
+        whose clock is a little off. Exactly one candidate is taken as the pipeline started (the task reports a
+        change and says the answer was lost); none means nothing was started and the task fails saying it can run
+        again; several (another pipeline of the ref started the same way less than 30 seconds before, or
+        meanwhile), none while GitLab may still be working on a timed-out request, answers without a C(Date), or a
+        C(Date) more than 30 seconds off the managed host's clock (one of the two is wrong) fail the task with the
+        candidates and the page to check."
       - V(retried) retries the job; RV(job) then describes the new job and RV(previous_job) the one
         retried. Only jobs that are C(success), C(failed), C(canceled) or C(canceling) can be retried.
       - V(canceled) cancels an active, created, manual or scheduled job; a job that has already finished
@@ -775,6 +779,7 @@ from ansible_collections.cicd.gitlab.plugins.module_utils import _tree as tree
 # Injectable for unit tests.
 SLEEP = time.sleep
 CLOCK = time.monotonic
+WALL = time.time  # only to check GitLab's Date after a lost answer (_lost.clocks_disagree)
 
 
 def argument_spec():
@@ -911,7 +916,7 @@ class JobTask:
         if self.check:
             self.note('would start a pipeline on ref %s %s' % (p['ref'], how), changed=True)
             return None
-        floor = self.newest_pipeline()
+        sent = CLOCK()  # a lost answer is looked for among the ref's pipelines created since then
         path = '/api/v4/projects/%s/%s' % (self.project, 'trigger/pipeline' if p['trigger_token'] else 'pipeline')
         try:
             if p['trigger_token']:
@@ -932,7 +937,7 @@ class JobTask:
         except GitLabError as err:
             if not lost.maybe_applied(err):
                 raise
-            pipeline = self.find_started(err, floor, how)
+            pipeline = self.find_started(err, sent, how)
             self.note('started pipeline %s on ref %s %s (GitLab\'s answer was lost: %s; the pipeline was found among the '
                       'pipelines of the ref)' % (pipeline['id'], p['ref'], how, lost.lost_reason(err)), changed=True)
         else:
@@ -967,29 +972,11 @@ class JobTask:
             return None
         return answer.get('ci_pipeline_variables_minimum_override_role') if isinstance(answer, dict) else None
 
-    def newest_pipeline(self):
-        """``(known, id)`` of the ref's newest pipeline before starting one (id None: it has none).
-
-        One request. Should the answer to the start be lost, only pipelines newer than this one can
-        be the one it started. A trigger token alone may not read pipelines: then ``known`` is False.
-        """
-        try:
-            newest = self.client.newest_pipeline(self.project, self.params['ref'])
-        except (GitLabAuthError, GitLabPermissionError, GitLabNotFoundError):
-            if not self.params['trigger_token']:
-                raise
-            return False, None
-        return True, newest.get('id') if isinstance(newest, dict) else None
-
-    def find_started(self, err, floor, how):
-        """After a lost answer: the one new pipeline of the ref with our source, or fail saying what is known."""
+    def find_started(self, err, sent, how):
+        """After a lost answer: the one pipeline of the ref with our source created since ``sent`` (on GitLab's
+        clock, from the Date of the answer that lists them), or fail saying what is known."""
         p = self.params
-        known, before_id = floor
         page = lost.pipelines_page(self.client.base_url, self.result.get('project_path'), p['ref'])
-        if not known:
-            self.fail(lost.pipeline_unknown_message(p['ref'], self.project, how, err, [], page,
-                                                    why='the pipelines of the ref could not be read before the request (the token '
-                                                        'may not read them), so a new one cannot be told from older ones'))
         sources = lost.pipeline_sources(bool(p['trigger_token']))
         looks = 3 if lost.may_still_run(err) else 1
         decision, found = 'none', None
@@ -1000,8 +987,17 @@ class JobTask:
             except GitLabError as again:
                 self.fail(lost.pipeline_unknown_message(p['ref'], self.project, how, err, [], page,
                                                         why='reading the pipelines back failed too: %s' % lost.lost_reason(again)))
-            candidates = lost.new_pipelines(listed, before_id, sources)
-            decision, found = lost.pipeline_decision(candidates, lost.complete_look(listed, before_id, lost.LOOK_BACK))
+            date = self.client.server_date()
+            since = lost.server_time_of_send(date, sent, CLOCK())
+            if since is None:
+                self.fail(lost.pipeline_unknown_message(p['ref'], self.project, how, err, [], page,
+                                                        why='GitLab\'s answers carry no Date header, so a new pipeline '
+                                                            'cannot be told from older ones'))
+            problem = lost.clocks_disagree(date, WALL())
+            if problem:
+                self.fail(lost.pipeline_unknown_message(p['ref'], self.project, how, err, [], page, why=problem))
+            candidates = lost.new_pipelines(listed, since, sources)
+            decision, found = lost.pipeline_decision(candidates, lost.complete_look(listed, since, lost.LOOK_BACK))
             if decision != 'none':
                 break
             if look < looks - 1:

@@ -279,6 +279,13 @@ class _ApiHandler(BaseHandler):
 
     fake = None
 
+    def date_time_string(self, timestamp=None):
+        """The ``Date`` header on the CI clock (``state.clock`` when a test sets one): GitLab stamps
+        ``created_at`` and its answers' ``Date`` from one server clock, and clients may compare them."""
+        if timestamp is None:
+            timestamp = getattr(self.fake.state, 'clock', time.time)()
+        return super().date_time_string(timestamp)
+
     def dispatch(self):
         body = self.read_body()
         target = urlsplit(self.path)

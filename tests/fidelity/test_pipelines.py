@@ -5,6 +5,8 @@ Seeds/default.yml: acme/app's pipelines fail (build, test fails, manual deploy);
 ``ci:`` at all.  dev is Maintainer of acme/app and Developer of acme/svc, maint Maintainer of both.
 """
 
+import datetime
+import email.utils
 import json
 
 import gitlab
@@ -379,3 +381,21 @@ def test_pipeline_name_from_workflow_name(make_fake):
     clock.advance(10)
     job = root.get('/projects/g%%2Fp/pipelines/%d/jobs' % created['id']).json()[0]
     assert 'name' not in job['pipeline']
+
+
+def test_the_date_header_and_created_at_come_from_one_clock(fake, api, clock):
+    # GitLab stamps created_at (ActiveRecord timestamps, Time.current) and nginx/Puma write Date from the
+    # same server clock: a client may compare them (gitlab_ci_job does after a lost answer). Date is an
+    # HTTP date (RFC 9110 5.6.7), whole seconds, GMT.
+    clock.advance(3600.25)
+    root = api()
+    created = root.post(APP + '/pipeline', json={'ref': 'main'})
+    assert created.status_code == 201
+    date = email.utils.parsedate_to_datetime(created.headers['Date']).timestamp()
+    assert date == int(clock.now)
+    moment = datetime.datetime.strptime(created.json()['created_at'], '%Y-%m-%dT%H:%M:%S.%fZ')
+    assert moment.replace(tzinfo=datetime.timezone.utc).timestamp() == pytest.approx(clock.now, abs=0.001)
+    clock.advance(10)
+    listed = root.get(APP + '/pipelines', params={'ref': 'main'})
+    assert email.utils.parsedate_to_datetime(listed.headers['Date']).timestamp() == int(clock.now)
+    assert created.headers['Date'].endswith(' GMT')

@@ -6,6 +6,7 @@ unapplied. Each case asserts the task's message, GitLab's state (the fake's API,
 (through the harness) that no token appears in any output.
 """
 
+import re
 import time
 
 import pytest
@@ -68,6 +69,30 @@ def test_a_pipeline_start_that_never_reached_gitlab_says_so(gitlab):
     # The next run starts the one pipeline.
     assert start(gitlab).assert_ok().task(JOB_TASK)['status'] == 'changed'
     assert len(api_json(gitlab, 'projects/acme%2Fsvc/pipelines')) == 1
+
+
+def test_a_lost_start_right_after_another_of_the_ref_lists_both_and_adopts_neither(gitlab):
+    # A pipeline of the ref started the same way seconds before (a loop starting one ref twice): GitLab's
+    # Date and created_at cannot tell it from the new one within the 30 s margin, so the task fails with both.
+    earlier = gitlab.api('POST', 'projects/acme%2Fsvc/pipeline', json={'ref': 'main'})
+    assert earlier.status_code == 201, earlier.text
+    gitlab.add_fault(method='POST', path='/pipeline$', drop='after')
+    failure = start(gitlab).assert_failed().failure()
+    assert 'a pipeline may have been started' in failure['msg'] and 'before running the task again' in failure['msg']
+    pipelines = api_json(gitlab, 'projects/acme%2Fsvc/pipelines')
+    assert len(pipelines) == 2 and all('%d (' % p['id'] in failure['msg'] for p in pipelines)
+    assert len(posts(gitlab, '/pipeline')) == 2  # the test's own start and the module's one, never re-sent
+
+
+def test_a_lost_start_with_gitlab_an_hour_off_this_host_never_says_none_was_started(gitlab):
+    # GitLab's clock (its Date and created_at) an hour ahead of the managed host: one of the two clocks is wrong,
+    # so the task cannot tell a new pipeline from older ones, and says so rather than "none was started".
+    gitlab.fake.state.clock = lambda: time.time() + 3600
+    gitlab.add_fault(method='POST', path='/pipeline$', drop='after')
+    failure = start(gitlab).assert_failed().failure()
+    assert 'a pipeline may have been started' in failure['msg'] and 'none was started' not in failure['msg']
+    assert 'clock of this host' in failure['msg'] and re.search(r'differ by 3(599|600) seconds', failure['msg'])
+    assert len(api_json(gitlab, 'projects/acme%2Fsvc/pipelines')) == 1 and len(posts(gitlab, '/pipeline')) == 1
 
 
 def test_a_triggered_pipeline_whose_answer_is_lost_is_adopted(gitlab):

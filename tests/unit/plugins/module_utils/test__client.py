@@ -1346,3 +1346,28 @@ def test_the_request_count_is_exact_when_threads_share_the_client(fake):
     for thread in threads:
         thread.join()
     assert client.requests_sent == 100 == len(journal(fake))
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('Thu, 03 Dec 2026 00:00:00 GMT', 1796256000.0),
+    ('Thu, 03 Dec 2026 01:00:00 +0100', 1796256000.0),
+    ('Thu, 03 Dec 2026 00:00:00 -0000', 1796256000.0),   # no zone said: UTC, never the host's zone
+    ('yesterday', None), ('', None), (None, None), ('Thu, 99 Dec 2026 00:00:00 GMT', None),
+])
+def test_http_date(value, expected):
+    assert client_mod.http_date(value) == expected
+
+
+def test_server_date_is_the_date_of_the_last_answer(scripted):
+    server = scripted(dict(headers=JSON + [('Date', 'Thu, 03 Dec 2026 00:00:00 GMT')], body=b'[]'),
+                      dict(status=404, headers=JSON + [('Date', 'Thu, 03 Dec 2026 00:00:07 GMT')], body=b'{"message": "404 Not Found"}'),
+                      dict(headers=JSON, body=b'{}'))
+    client = script_client(server)
+    assert client.server_date() is None
+    client.get_list('projects')
+    assert client.server_date() == 1796256000.0
+    with pytest.raises(errors.GitLabNotFoundError):
+        client.get('projects/1')
+    assert client.server_date() == 1796256007.0       # an error answer tells the time too
+    client.get('projects/2')
+    assert client.server_date() is None               # an answer without Date: unknown, never an old value

@@ -1,5 +1,7 @@
 """Pure logic for writes whose answer was lost (_lost.py and the lost-create part of _triggers.py), by tables."""
 
+import time
+
 import pytest
 
 from ansible_collections.cicd.gitlab.plugins.module_utils import _lost as lost
@@ -90,28 +92,67 @@ def pipe(pid, source='api', **extra):
     return dict(id=pid, source=source, web_url='https://gitlab.example.com/acme/app/-/pipelines/%d' % pid, **extra)
 
 
-@pytest.mark.parametrize('listed, before, sources, ids', [
-    ([pipe(5), pipe(4), pipe(3)], 4, lost.API_SOURCES, [5]),
-    ([pipe(5), pipe(4)], None, lost.API_SOURCES, [4, 5]),
-    ([pipe(6, 'push'), pipe(5, 'trigger'), pipe(4)], 4, lost.API_SOURCES, []),
-    ([pipe(6, 'push'), pipe(5, 'trigger'), pipe(4)], 4, lost.TRIGGER_SOURCES, [5]),
-    ([pipe(7, 'pipeline'), pipe(4)], 4, lost.TRIGGER_SOURCES, [7]),
-    ([pipe(3), 'junk', {'id': 'x', 'source': 'api'}], 2, lost.API_SOURCES, [3]),
-])
-def test_new_pipelines(listed, before, sources, ids):
-    assert [p['id'] for p in lost.new_pipelines(listed, before, sources)] == ids
+SENT = 1796256000.0  # 2026-12-03T00:00:00Z on GitLab's clock
 
 
-@pytest.mark.parametrize('count, before, limit, complete', [
-    (3, 1, 20, True),        # a short page holds everything
-    (20, 5, 20, True),       # a full page that reaches the pipeline read before
-    (20, None, 20, False),   # a full page of a ref that had none: more may be older... or ours
+def at(seconds):
+    """GitLab's created_at ``seconds`` after SENT."""
+    return time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(SENT + seconds)) + '.%03dZ' % round((seconds % 1) * 1000)
+
+
+@pytest.mark.parametrize('server_date, sent, received, since', [
+    (SENT + 2, 100.0, 102.0, SENT - lost.CLOCK_MARGIN),       # the answer came 2 s after sending, at GitLab's 2 s
+    (SENT + 40, 100.0, 140.5, SENT - 0.5 - lost.CLOCK_MARGIN),  # Date drops the fraction: earlier, never later
+    (SENT, 100.0, 99.0, SENT - lost.CLOCK_MARGIN),            # a clock going back counts as no time elapsed
+    (None, 100.0, 102.0, None),                               # no Date: cannot tell
+    (SENT, None, 102.0, None),
 ])
-def test_complete_look(count, before, limit, complete):
-    listed = [pipe(100 - index) for index in range(count)]
-    if before is not None:
-        listed[-1] = pipe(before)
-    assert lost.complete_look(listed, before, limit) is complete
+def test_server_time_of_send(server_date, sent, received, since):
+    assert lost.server_time_of_send(server_date, sent, received) == since
+
+
+@pytest.mark.parametrize('value, expected', [
+    (at(0), SENT),
+    (at(1.5), SENT + 1.5),
+    ('2026-12-03T01:00:00.000+01:00', SENT),
+    ('2026-12-03T00:00:00+00:00', SENT),
+    ('2026-12-03T00:00:00', SENT),            # no zone: GitLab's times are UTC
+    ('yesterday', None), ('', None), (None, None), (1796270400, None),
+    ('2026-13-03T00:00:00Z', None),           # the right shape, not a date
+    ('2026-12-03T00:00:00Z\n', None),
+])
+def test_created_at(value, expected):
+    assert lost.created_at({'created_at': value}) == expected
+    assert lost.created_at('junk') is None
+
+
+def pipe_at(pid, seconds, source='api'):
+    return pipe(pid, source, created_at=at(seconds))
+
+
+@pytest.mark.parametrize('listed, since, sources, ids', [
+    ([pipe_at(5, 1), pipe_at(4, -40), pipe_at(3, -90)], SENT - 30, lost.API_SOURCES, [5]),
+    ([pipe_at(5, 1), pipe_at(4, -10)], SENT - 30, lost.API_SOURCES, [4, 5]),     # within the margin: could be ours
+    ([pipe_at(6, 1, 'push'), pipe_at(5, 1, 'trigger'), pipe_at(4, -99)], SENT - 30, lost.API_SOURCES, []),
+    ([pipe_at(6, 1, 'push'), pipe_at(5, 1, 'trigger'), pipe_at(4, -99)], SENT - 30, lost.TRIGGER_SOURCES, [5]),
+    ([pipe_at(7, 0, 'pipeline'), pipe_at(4, -99)], SENT - 30, lost.TRIGGER_SOURCES, [7]),
+    ([pipe(3), pipe_at(2, -99), 'junk', {'id': 'x', 'source': 'api'}], SENT - 30, lost.API_SOURCES, [3]),  # no created_at: kept
+    ([pipe(3, created_at='garbage'), pipe_at(2, 5)], SENT - 30, lost.API_SOURCES, [2, 3]),
+])
+def test_new_pipelines(listed, since, sources, ids):
+    assert [p['id'] for p in lost.new_pipelines(listed, since, sources)] == ids
+
+
+@pytest.mark.parametrize('count, oldest, limit, complete', [
+    (3, 1, 20, True),          # a short page holds everything
+    (20, -60, 20, True),       # a full page that reaches back before the request
+    (20, 1, 20, False),        # a full page of new pipelines: more may be older... or ours
+    (20, None, 20, False),     # a full page whose oldest has no created_at
+])
+def test_complete_look(count, oldest, limit, complete):
+    listed = [pipe_at(100 - index, 2) for index in range(count)]
+    listed[-1] = pipe(81) if oldest is None else pipe_at(81, oldest)
+    assert lost.complete_look(listed, SENT - 30, limit) is complete
 
 
 @pytest.mark.parametrize('candidates, complete, decision', [
@@ -206,3 +247,19 @@ def test_trigger_messages_never_show_a_token_and_say_how_to_check():
     assert '2 (yours), 3 (owned by alice)' in unknown and 'GET /projects/:id/triggers' in unknown
     for text in (none, unknown, triggers_logic.adopted_note(trig(2), 'x')):
         assert FULL not in text
+
+
+@pytest.mark.parametrize('server_date, wall, problem', [
+    (SENT, SENT, False),
+    (SENT, SENT + 29.5, False),
+    (SENT + 30, SENT, False),
+    (SENT + 31, SENT, True),          # a front ahead: the new pipeline could look old
+    (SENT - 3600, SENT, True),        # or behind
+    (0.0, SENT, True),                # 1970
+    (None, SENT, False),              # no Date: server_time_of_send says so
+])
+def test_clocks_disagree(server_date, wall, problem):
+    found = lost.clocks_disagree(server_date, wall)
+    assert bool(found) is problem
+    if problem:
+        assert 'differ by' in found and '2026-12-03T00:00:00Z' in found

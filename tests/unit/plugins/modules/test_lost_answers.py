@@ -6,6 +6,7 @@ reaches the output. Real HTTP runs against the fake GitLab are in tests/integrat
 """
 
 import json
+import time
 from unittest import mock
 
 import pytest
@@ -43,7 +44,9 @@ def play(capsys, module, client, check=False, diff=False, secrets=(), **args):
     args = dict(dict(api_url=WEB, api_token=TOKEN), **args)
     args['_ansible_check_mode'] = check
     args['_ansible_diff'] = diff
-    with patch_module_args(args), mock.patch.object(module, 'build_client', return_value=client):
+    wall = getattr(client, 'wall', time.time)  # the managed host's clock, as the client's GitLab sees it
+    with patch_module_args(args), mock.patch.object(module, 'build_client', return_value=client), \
+            mock.patch.object(gitlab_ci_job, 'WALL', wall):
         with pytest.raises(SystemExit):
             module.main()
     out = capsys.readouterr().out
@@ -87,15 +90,21 @@ class JobClient(Recorder):
         self.pipelines = [dict(p) for p in pipelines]
         self.jobs = [dict(j) for j in jobs]
         self.next_id = 100
+        self.now = NOW        # GitLab's clock: created_at of new pipelines, the Date of every answer
+        self.date = NOW       # the Date of the last answer; None: GitLab's answers carry none
+        self.date_off = 0     # seconds a front writing Date is off GitLab's clock
+        self.wall_off = 0     # seconds the managed host's clock is off GitLab's
+
+    def server_date(self):
+        return None if self.date is None else int(self.now + self.date_off)
+
+    def wall(self):
+        """The managed host's clock: right, unless a test sets it off."""
+        return self.now + self.wall_off
 
     def get_project(self, project):
         self.calls.append(('GET', 'project', project))
         return {'id': 7, 'path_with_namespace': 'acme/app'}
-
-    def newest_pipeline(self, project, ref, status=None):
-        self.calls.append(('GET', 'newest_pipeline', ref))
-        found = sorted((p for p in self.pipelines if p['ref'] == ref), key=lambda p: -p['id'])
-        return found[0] if found else None
 
     def list_pipelines(self, project, params=None, limit=20):
         self.calls.append(('GET', 'pipelines', dict(params or {})))
@@ -103,7 +112,8 @@ class JobClient(Recorder):
 
     def _start(self, ref, source):
         self.next_id += 1
-        pipeline = dict(id=self.next_id, ref=ref, status='created', source=source, sha='abc', web_url='%s/acme/app/-/pipelines/%d' % (WEB, self.next_id))
+        pipeline = dict(id=self.next_id, ref=ref, status='created', source=source, sha='abc', created_at=iso(self.now),
+                        web_url='%s/acme/app/-/pipelines/%d' % (WEB, self.next_id))
         self.pipelines.append(pipeline)
         self.jobs.append(dict(id=self.next_id * 10, name='build', status='created', pipeline={'id': self.next_id}))
         return dict(pipeline)
@@ -161,7 +171,17 @@ class JobClient(Recorder):
         return self.answer('keep_artifacts', dict(self._job(job_id)))
 
 
-OLD_PIPELINE = dict(id=50, ref='main', status='success', source='push', sha='abc', web_url=WEB + '/acme/app/-/pipelines/50')
+NOW = 1796256000.5  # 2026-12-03T00:00:00.500Z
+
+
+def iso(moment):
+    return time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(moment)) + '.%03dZ' % round((moment % 1) * 1000)
+
+
+OLD_PIPELINE = dict(id=50, ref='main', status='success', source='push', sha='abc', created_at=iso(NOW - 3600),
+                    web_url=WEB + '/acme/app/-/pipelines/50')
+# Started through the API a minute before: not a candidate (created before the lost request, less the margin).
+OLD_API_PIPELINE = dict(OLD_PIPELINE, id=60, source='api', created_at=iso(NOW - 60), web_url=WEB + '/acme/app/-/pipelines/60')
 
 
 def run_args(**extra):
@@ -170,14 +190,14 @@ def run_args(**extra):
 
 @pytest.mark.parametrize('loss', [cut(), bad_gateway(), lost.UnusableAnswer('POST', '/x', detail='empty'), 'empty', 'html'])
 def test_run_whose_answer_is_lost_adopts_the_one_new_pipeline(capsys, loss):
-    client = JobClient(pipelines=[OLD_PIPELINE])
+    client = JobClient(pipelines=[OLD_PIPELINE, OLD_API_PIPELINE])
     client.lose['create_pipeline'] = {'empty': lambda value: None, 'html': lambda value: '<html>login</html>'}.get(loss, loss)
     result = play(capsys, gitlab_ci_job, client, **run_args())
     assert result['changed'] is True and not result.get('failed'), result
     assert result['pipeline']['id'] == 101
     assert "answer was lost" in result['msg']
     assert client.writes() == [('POST', 'pipeline', 'main')]  # never sent twice
-    assert ('GET', 'newest_pipeline', 'main') in client.calls
+    assert client.calls[0] == ('POST', 'pipeline', 'main')  # nothing is read before the start
     assert result['project_path'] == 'acme/app'
 
 
@@ -207,6 +227,64 @@ def test_run_with_two_new_pipelines_fails_with_the_candidates(capsys):
     assert result['failed'] is True
     assert 'may have been started' in result['msg']
     assert '101 (%s/acme/app/-/pipelines/101)' % WEB in result['msg'] and '102 (' in result['msg']
+    assert len(client.writes()) == 1
+
+
+def test_run_a_few_seconds_after_another_of_the_ref_cannot_tell_them_apart(capsys):
+    # A pipeline of the ref started the same way 10 s before (a loop starting one ref twice): within the
+    # margin for a front whose clock is off GitLab's, so it cannot be ruled out. Never adopt a guess.
+    client = JobClient(pipelines=[OLD_PIPELINE, dict(OLD_API_PIPELINE, id=99, created_at=iso(NOW - 10))])
+    client.lose['create_pipeline'] = cut()
+    result = play(capsys, gitlab_ci_job, client, **run_args())
+    assert result['failed'] is True and 'may have been started' in result['msg']
+    assert '99 (' in result['msg'] and '101 (' in result['msg'] and '60 (' not in result['msg']
+    assert len(client.writes()) == 1
+
+
+def test_run_whose_lost_answer_took_long_still_finds_the_pipeline(capsys):
+    # The request reached GitLab at once; its answer was lost only after 100 s (a read timeout behind a
+    # proxy). The Date of the answer that lists the pipelines is 100 s later than the pipeline's
+    # created_at: the time elapsed since sending is taken off, so the pipeline is still found.
+    client = JobClient(pipelines=[OLD_PIPELINE])
+    local = [5000.0]
+
+    def slow_loss(value):
+        local[0] += 100
+        client.now += 100
+        raise cut()
+    client.lose['create_pipeline'] = slow_loss
+    with mock.patch.object(gitlab_ci_job, 'CLOCK', lambda: local[0]):
+        result = play(capsys, gitlab_ci_job, client, **run_args())
+    assert result['changed'] is True and result['pipeline']['id'] == 101, result
+
+
+def test_run_whose_answers_carry_no_date_cannot_tell_new_from_old(capsys):
+    client = JobClient(pipelines=[OLD_PIPELINE])
+    client.date = None
+    client.lose['create_pipeline'] = cut()
+    result = play(capsys, gitlab_ci_job, client, **run_args())
+    assert result['failed'] is True and 'may have been started' in result['msg']
+    assert 'no Date header' in result['msg'] and WEB + '/acme/app/-/pipelines?ref=main' in result['msg']
+    assert len(client.writes()) == 1
+
+
+@pytest.mark.parametrize('date_off, wall_off, outcome', [
+    (20, 0, 'adopt'),            # a front 20 s ahead: within the margin, the pipeline is still found
+    (-25, -25, 'adopt'),
+    (3600, 0, 'disagree'),       # a front an hour ahead would make the new pipeline look old: never "none was started"
+    (-86400 * 365, 0, 'disagree'),
+    (0, 600, 'disagree'),        # the managed host off by 10 min: which clock is wrong cannot be told
+])
+def test_run_whose_lost_answer_came_with_a_wrong_date(capsys, date_off, wall_off, outcome):
+    client = JobClient(pipelines=[OLD_PIPELINE])
+    client.date_off, client.wall_off = date_off, wall_off
+    client.lose['create_pipeline'] = cut()
+    result = play(capsys, gitlab_ci_job, client, **run_args())
+    if outcome == 'adopt':
+        assert result['changed'] is True and result['pipeline']['id'] == 101, result
+        return
+    assert result['failed'] is True and 'may have been started' in result['msg'] and 'none was started' not in result['msg']
+    assert 'clock of this host' in result['msg'] and 'differ by' in result['msg']
     assert len(client.writes()) == 1
 
 
