@@ -39,11 +39,13 @@ from _common import MIB, TOKEN, BenchError, ansible_env, collection_tree, epoch,
 
 PROJECT = 'bench/artifacts'
 SLOW_PROJECT = 'bench/slow'
-SLOW_SECONDS = 3
+SLOW_SECONDS = 5
 POLL_INTERVAL = 1
 WAIT_TIMEOUT = 120
 # Start offsets of the waiting module, so the job finishes at different points of a poll interval.
 WAIT_OFFSETS = (0.0, 0.3, 0.6, 0.9, 1.2)
+# A run whose job finished before the module started (a slow machine) measures no wait: tried again.
+WAIT_ATTEMPTS = 3
 # (job name, label, bytes of the one generated file in the archive); the tiny one is the baseline.
 SIZES = (('tiny', 'tiny (2 B file)', None), ('a10m', '10 MiB', 10 * MIB), ('a100m', '100 MiB', 100 * MIB), ('a1g', '1 GiB', 1024 * MIB))
 RATIO_SIZES = ('a100m', 'a1g')
@@ -285,17 +287,24 @@ def measure_wait(bench, runs):
     rows = []
     for index in range(runs):
         offset = WAIT_OFFSETS[index % len(WAIT_OFFSETS)]
-        job = bench.fake.start_pipeline(SLOW_PROJECT)['sleep']
-        time.sleep(offset)
-        run = bench.run_module({'project': SLOW_PROJECT, 'job_id': job['id'], 'wait': True, 'poll_interval': POLL_INTERVAL,
-                                'wait_timeout': WAIT_TIMEOUT})
-        final = bench.fake.job(SLOW_PROJECT, job['id'])
-        if final['status'] != 'success' or run['result']['job']['status'] != 'success':
-            raise BenchError('the slow job did not end in success: %s' % run['result'].get('msg'))
-        finished = epoch(final['finished_at'])
-        waited = [float(m.group(1)) for m in (re.search(r'^waited ([0-9.]+) s', a) for a in run['result']['actions']) if m]
-        if not waited:
-            raise BenchError('the module did not wait (the job had finished before it started): %s' % run['result'].get('msg'))
+        for attempt in range(WAIT_ATTEMPTS):
+            job = bench.fake.start_pipeline(SLOW_PROJECT)['sleep']
+            time.sleep(offset)
+            run = bench.run_module({'project': SLOW_PROJECT, 'job_id': job['id'], 'wait': True, 'poll_interval': POLL_INTERVAL,
+                                    'wait_timeout': WAIT_TIMEOUT})
+            final = bench.fake.job(SLOW_PROJECT, job['id'])
+            if final['status'] != 'success' or run['result']['job']['status'] != 'success':
+                raise BenchError('the slow job did not end in success: %s' % run['result'].get('msg'))
+            finished = epoch(final['finished_at'])
+            waited = [float(m.group(1)) for m in (re.search(r'^waited ([0-9.]+) s', a) for a in run['result']['actions']) if m]
+            if waited:
+                break
+            # The machine was so slow that the job had finished before the module started: no wait to measure.
+            say('  wait run %d/%d: the job had finished before the module started (attempt %d of %d), again' % (
+                index + 1, runs, attempt + 1, WAIT_ATTEMPTS))
+        else:
+            raise BenchError('the module did not wait (the job had finished before it started, %d times): %s'
+                             % (WAIT_ATTEMPTS, run['result'].get('msg')))
         interval, polls = interval_in_force(bench.jobs_logic, waited[0])
         row = {'offset': offset, 'job_id': job['id'], 'finished_at': finished, 'module_start': run['module_start'],
                'module_end': run['module_end'], 'waited': waited[0], 'polls': polls, 'interval': interval,
