@@ -37,6 +37,9 @@ LOOK_BACK = 20
 # Seconds by which the clock behind GitLab's Date header may be off the clock GitLab stamps created_at
 # with (both are the GitLab server's on a single node; a front on another host may differ a little).
 CLOCK_MARGIN = 30.0
+# Seconds by which a pipeline started by the lost request may seem created before it was sent: the
+# clocks of GitLab and of the host, the earlier of which is taken, both a little ahead.
+TIGHT_MARGIN = 1.0
 _ISO_TIME = re.compile(r'[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})?\Z')
 _DIGITS = re.compile(r'[0-9]+\Z')
 
@@ -106,18 +109,20 @@ def pipeline_sources(trigger):
     return TRIGGER_SOURCES if trigger else API_SOURCES
 
 
-def server_time_of_send(server_date, sent, received):
+def server_time_of_send(server_date, sent, received, wall_sent=None):
     """The earliest time, on GitLab's clock, at which the lost request can have reached GitLab; None if unknown.
 
     ``server_date`` is the ``Date`` of an answer received at ``received`` (epoch seconds, whole ones: HTTP
     dates drop the fraction, so GitLab's clock read at least that); ``sent`` is when the lost request was
     sent, on the same local clock as ``received``. GitLab cannot have seen the request earlier than
-    ``server_date - (received - sent)``; CLOCK_MARGIN more covers a front (a proxy setting ``Date``) whose
-    clock is a little off GitLab's. Only a date that clocks_disagree finds plausible is used.
+    ``server_date - (received - sent)``. ``wall_sent``, the managed host's clock when sending, is a second
+    opinion: the earlier of the two is taken, so one clock running ahead cannot make the new pipeline look
+    old. Only a date that clocks_disagree finds plausible is used.
     """
     if server_date is None or sent is None or received is None:
         return None
-    return server_date - max(0.0, received - sent) - CLOCK_MARGIN
+    floor = server_date - max(0.0, received - sent)
+    return floor if wall_sent is None else min(floor, wall_sent)
 
 
 def clocks_disagree(server_date, wall):
@@ -156,24 +161,47 @@ def created_at(pipeline):
     return moment.timestamp()
 
 
-def new_pipelines(pipelines, since, sources):
-    """The pipelines whose source is one of ``sources`` created at or after ``since`` (GitLab's clock), oldest first.
+def new_pipelines(pipelines, since, sources, margin=None):
+    """The pipelines whose source is one of ``sources`` created at or after ``since - margin`` (GitLab's clock;
+    CLOCK_MARGIN by default), oldest first.
 
     A pipeline without a readable ``created_at`` cannot be ruled out, so it is kept: at worst the
     decision becomes 'unknown', never a wrong adoption.
     """
+    floor = since - (CLOCK_MARGIN if margin is None else margin)
+
     def new(pipeline):
         moment = created_at(pipeline)
-        return moment is None or moment >= since
+        return moment is None or moment >= floor
     return sorted((p for p in pipelines if isinstance(p, dict) and _int(p.get('id')) > 0 and p.get('source') in sources
                    and new(p)), key=lambda p: _int(p.get('id')))
 
 
 def complete_look(pipelines, since, limit):
-    """Whether the page read back reaches back before ``since``, so no newer pipeline was left out."""
+    """Whether the page read back reaches back before ``since - CLOCK_MARGIN``, so no newer pipeline was left out."""
     if len(pipelines) < limit:
         return True
-    return any(created_at(p) is not None and created_at(p) < since for p in pipelines)
+    return any(created_at(p) is not None and created_at(p) < since - CLOCK_MARGIN for p in pipelines)
+
+
+def pipeline_decision(candidates, complete, since=None):
+    """``('adopt', pipeline)``, ``('none', None)`` or ``('unknown', candidates)``.
+
+    ``candidates`` are the pipelines created since ``since`` less CLOCK_MARGIN: none of them, on a
+    complete look, means nothing was started. Within them, the pipeline started by the lost request was
+    created after ``since`` (the earlier of GitLab's and the host's clock at sending) less TIGHT_MARGIN:
+    exactly one such pipeline is adopted, so a pipeline of the ref started seconds before is told apart.
+    A candidate created a little before the request (within the margin but not after it) could only be
+    ours if both clocks ran ahead, so it is never taken for ours, nor ruled out: 'unknown'.
+    """
+    if not candidates and complete:
+        return 'none', None
+    if not complete:
+        return 'unknown', candidates
+    tight = [p for p in candidates if since is None or created_at(p) is None or created_at(p) >= since - TIGHT_MARGIN]
+    if len(tight) == 1:
+        return 'adopt', tight[0]
+    return 'unknown', tight or candidates
 
 
 def pipelines_page(web_base, project_path, ref):
@@ -181,15 +209,6 @@ def pipelines_page(web_base, project_path, ref):
     if not project_path:
         return None
     return '%s/%s/-/pipelines?ref=%s' % (web_base.rstrip('/'), project_path, quote(ref, safe=''))
-
-
-def pipeline_decision(candidates, complete):
-    """``('adopt', pipeline)``, ``('none', None)`` or ``('unknown', candidates)``."""
-    if len(candidates) == 1 and complete:
-        return 'adopt', candidates[0]
-    if not candidates and complete:
-        return 'none', None
-    return 'unknown', candidates
 
 
 def describe_candidates(candidates):

@@ -128,14 +128,15 @@ options:
       - "Starting it costs one request, nothing is read before. When the answer to the start is lost (the connection
         is cut after sending, a timeout, a 5xx) or is not a pipeline, the request is not sent again: the ref's newest
         pipelines are listed, and those started the same way (source C(api), or C(trigger) or C(pipeline) with
-        O(trigger_token)) and created since the request was sent are its candidates. Since when is told on GitLab's
-        clock, from the C(Date) of GitLab's answer, less the time elapsed since sending and 30 seconds for a front
-        whose clock is a little off. Exactly one candidate is taken as the pipeline started (the task reports a
-        change and says the answer was lost); none means nothing was started and the task fails saying it can run
-        again; several (another pipeline of the ref started the same way less than 30 seconds before, or
-        meanwhile), none while GitLab may still be working on a timed-out request, answers without a C(Date), or a
-        C(Date) more than 30 seconds off the managed host's clock (one of the two is wrong) fail the task with the
-        candidates and the page to check."
+        O(trigger_token)) are told apart by C(created_at). When the request was sent is told on GitLab's clock (the
+        C(Date) of its answer less the time elapsed since sending) or on the managed host's clock, whichever is
+        earlier. Exactly one pipeline created after that (less 1 second) is taken as the pipeline started (the task
+        reports a change and says the answer was lost), so a pipeline of the ref started seconds before is not
+        mistaken for it. None created in the 30 seconds before sending or since means nothing was started and the
+        task fails saying it can run again. Anything else fails the task with the candidates and the page to check:
+        several new pipelines (another started meanwhile), only pipelines created within those 30 seconds, none
+        while GitLab may still be working on a timed-out request, answers without a C(Date), or a C(Date) more
+        than 30 seconds off the managed host's clock (one of the two is wrong)."
       - V(retried) retries the job; RV(job) then describes the new job and RV(previous_job) the one
         retried. Only jobs that are C(success), C(failed), C(canceled) or C(canceling) can be retried.
       - V(canceled) cancels an active, created, manual or scheduled job; a job that has already finished
@@ -779,7 +780,7 @@ from ansible_collections.cicd.gitlab.plugins.module_utils import _tree as tree
 # Injectable for unit tests.
 SLEEP = time.sleep
 CLOCK = time.monotonic
-WALL = time.time  # only to check GitLab's Date after a lost answer (_lost.clocks_disagree)
+WALL = time.time  # only to tell a pipeline started by a lost request, with GitLab's Date (_lost.py)
 
 
 def argument_spec():
@@ -916,7 +917,7 @@ class JobTask:
         if self.check:
             self.note('would start a pipeline on ref %s %s' % (p['ref'], how), changed=True)
             return None
-        sent = CLOCK()  # a lost answer is looked for among the ref's pipelines created since then
+        sent, wall_sent = CLOCK(), WALL()  # a lost answer is looked for among the ref's pipelines created since then
         path = '/api/v4/projects/%s/%s' % (self.project, 'trigger/pipeline' if p['trigger_token'] else 'pipeline')
         try:
             if p['trigger_token']:
@@ -937,7 +938,7 @@ class JobTask:
         except GitLabError as err:
             if not lost.maybe_applied(err):
                 raise
-            pipeline = self.find_started(err, sent, how)
+            pipeline = self.find_started(err, (sent, wall_sent), how)
             self.note('started pipeline %s on ref %s %s (GitLab\'s answer was lost: %s; the pipeline was found among the '
                       'pipelines of the ref)' % (pipeline['id'], p['ref'], how, lost.lost_reason(err)), changed=True)
         else:
@@ -973,8 +974,9 @@ class JobTask:
         return answer.get('ci_pipeline_variables_minimum_override_role') if isinstance(answer, dict) else None
 
     def find_started(self, err, sent, how):
-        """After a lost answer: the one pipeline of the ref with our source created since ``sent`` (on GitLab's
-        clock, from the Date of the answer that lists them), or fail saying what is known."""
+        """After a lost answer: the one pipeline of the ref with our source created since ``sent`` (``(monotonic,
+        wall)`` when sending; on GitLab's clock from the Date of the answer that lists them, or the host's if
+        earlier), or fail saying what is known."""
         p = self.params
         page = lost.pipelines_page(self.client.base_url, self.result.get('project_path'), p['ref'])
         sources = lost.pipeline_sources(bool(p['trigger_token']))
@@ -988,7 +990,7 @@ class JobTask:
                 self.fail(lost.pipeline_unknown_message(p['ref'], self.project, how, err, [], page,
                                                         why='reading the pipelines back failed too: %s' % lost.lost_reason(again)))
             date = self.client.server_date()
-            since = lost.server_time_of_send(date, sent, CLOCK())
+            since = lost.server_time_of_send(date, sent[0], CLOCK(), wall_sent=sent[1])
             if since is None:
                 self.fail(lost.pipeline_unknown_message(p['ref'], self.project, how, err, [], page,
                                                         why='GitLab\'s answers carry no Date header, so a new pipeline '
@@ -997,7 +999,7 @@ class JobTask:
             if problem:
                 self.fail(lost.pipeline_unknown_message(p['ref'], self.project, how, err, [], page, why=problem))
             candidates = lost.new_pipelines(listed, since, sources)
-            decision, found = lost.pipeline_decision(candidates, lost.complete_look(listed, since, lost.LOOK_BACK))
+            decision, found = lost.pipeline_decision(candidates, lost.complete_look(listed, since, lost.LOOK_BACK), since)
             if decision != 'none':
                 break
             if look < looks - 1:

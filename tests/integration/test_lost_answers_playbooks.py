@@ -71,17 +71,37 @@ def test_a_pipeline_start_that_never_reached_gitlab_says_so(gitlab):
     assert len(api_json(gitlab, 'projects/acme%2Fsvc/pipelines')) == 1
 
 
-def test_a_lost_start_right_after_another_of_the_ref_lists_both_and_adopts_neither(gitlab):
-    # A pipeline of the ref started the same way seconds before (a loop starting one ref twice): GitLab's
-    # Date and created_at cannot tell it from the new one within the 30 s margin, so the task fails with both.
-    earlier = gitlab.api('POST', 'projects/acme%2Fsvc/pipeline', json={'ref': 'main'})
+def earlier_pipeline(gitlab, seconds):
+    """A pipeline of acme/svc's main started through the API ``seconds`` ago (on GitLab's clock)."""
+    gitlab.fake.state.clock = lambda: time.time() - seconds
+    try:
+        earlier = gitlab.api('POST', 'projects/acme%2Fsvc/pipeline', json={'ref': 'main'})
+    finally:
+        del gitlab.fake.state.clock
     assert earlier.status_code == 201, earlier.text
+    return earlier.json()
+
+
+def test_a_lost_start_seconds_after_another_of_the_ref_adopts_the_new_one(gitlab):
+    # A loop starting one ref twice: the pipeline from 5 s before was created before the request was sent.
+    earlier = earlier_pipeline(gitlab, 5)
     gitlab.add_fault(method='POST', path='/pipeline$', drop='after')
-    failure = start(gitlab).assert_failed().failure()
-    assert 'a pipeline may have been started' in failure['msg'] and 'before running the task again' in failure['msg']
+    result = start(gitlab).assert_ok().task(JOB_TASK)['result']
+    assert "GitLab's answer was lost" in result['msg']
     pipelines = api_json(gitlab, 'projects/acme%2Fsvc/pipelines')
-    assert len(pipelines) == 2 and all('%d (' % p['id'] in failure['msg'] for p in pipelines)
+    assert len(pipelines) == 2 and result['pipeline']['id'] == max(p['id'] for p in pipelines) != earlier['id']
     assert len(posts(gitlab, '/pipeline')) == 2  # the test's own start and the module's one, never re-sent
+
+
+def test_a_start_refused_seconds_after_another_of_the_ref_never_adopts_that_one(gitlab):
+    # The proxy answered 502 without passing the request on: the pipeline from 5 s before is not the task's,
+    # and it cannot be ruled out either (it is within the 30 s margin), so neither "started" nor "none".
+    earlier = earlier_pipeline(gitlab, 5)
+    gitlab.add_fault(method='POST', path='/pipeline$', status=502, count=1)
+    failure = start(gitlab).assert_failed().failure()
+    assert 'a pipeline may have been started' in failure['msg'] and 'none was started' not in failure['msg']
+    assert 'could be it: %d (' % earlier['id'] in failure['msg']
+    assert len(api_json(gitlab, 'projects/acme%2Fsvc/pipelines')) == 1
 
 
 def test_a_lost_start_with_gitlab_an_hour_off_this_host_never_says_none_was_started(gitlab):

@@ -100,15 +100,17 @@ def at(seconds):
     return time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(SENT + seconds)) + '.%03dZ' % round((seconds % 1) * 1000)
 
 
-@pytest.mark.parametrize('server_date, sent, received, since', [
-    (SENT + 2, 100.0, 102.0, SENT - lost.CLOCK_MARGIN),       # the answer came 2 s after sending, at GitLab's 2 s
-    (SENT + 40, 100.0, 140.5, SENT - 0.5 - lost.CLOCK_MARGIN),  # Date drops the fraction: earlier, never later
-    (SENT, 100.0, 99.0, SENT - lost.CLOCK_MARGIN),            # a clock going back counts as no time elapsed
-    (None, 100.0, 102.0, None),                               # no Date: cannot tell
-    (SENT, None, 102.0, None),
+@pytest.mark.parametrize('server_date, sent, received, wall_sent, since', [
+    (SENT + 2, 100.0, 102.0, None, SENT),                 # the answer came 2 s after sending, at GitLab's 2 s
+    (SENT + 40, 100.0, 140.5, None, SENT - 0.5),           # Date drops the fraction: earlier, never later
+    (SENT, 100.0, 99.0, None, SENT),                       # a clock going back counts as no time elapsed
+    (SENT + 2, 100.0, 102.0, SENT - 5, SENT - 5),          # the host's clock earlier: taken
+    (SENT + 12, 100.0, 102.0, SENT + 0.2, SENT + 0.2),     # GitLab's Date 10 s ahead: the host's clock wins
+    (None, 100.0, 102.0, SENT, None),                      # no Date: cannot tell
+    (SENT, None, 102.0, SENT, None),
 ])
-def test_server_time_of_send(server_date, sent, received, since):
-    assert lost.server_time_of_send(server_date, sent, received) == since
+def test_server_time_of_send(server_date, sent, received, wall_sent, since):
+    assert lost.server_time_of_send(server_date, sent, received, wall_sent) == since
 
 
 @pytest.mark.parametrize('value, expected', [
@@ -131,13 +133,13 @@ def pipe_at(pid, seconds, source='api'):
 
 
 @pytest.mark.parametrize('listed, since, sources, ids', [
-    ([pipe_at(5, 1), pipe_at(4, -40), pipe_at(3, -90)], SENT - 30, lost.API_SOURCES, [5]),
-    ([pipe_at(5, 1), pipe_at(4, -10)], SENT - 30, lost.API_SOURCES, [4, 5]),     # within the margin: could be ours
-    ([pipe_at(6, 1, 'push'), pipe_at(5, 1, 'trigger'), pipe_at(4, -99)], SENT - 30, lost.API_SOURCES, []),
-    ([pipe_at(6, 1, 'push'), pipe_at(5, 1, 'trigger'), pipe_at(4, -99)], SENT - 30, lost.TRIGGER_SOURCES, [5]),
-    ([pipe_at(7, 0, 'pipeline'), pipe_at(4, -99)], SENT - 30, lost.TRIGGER_SOURCES, [7]),
-    ([pipe(3), pipe_at(2, -99), 'junk', {'id': 'x', 'source': 'api'}], SENT - 30, lost.API_SOURCES, [3]),  # no created_at: kept
-    ([pipe(3, created_at='garbage'), pipe_at(2, 5)], SENT - 30, lost.API_SOURCES, [2, 3]),
+    ([pipe_at(5, 1), pipe_at(4, -40), pipe_at(3, -90)], SENT, lost.API_SOURCES, [5]),
+    ([pipe_at(5, 1), pipe_at(4, -10)], SENT, lost.API_SOURCES, [4, 5]),     # within the margin: could be ours
+    ([pipe_at(6, 1, 'push'), pipe_at(5, 1, 'trigger'), pipe_at(4, -99)], SENT, lost.API_SOURCES, []),
+    ([pipe_at(6, 1, 'push'), pipe_at(5, 1, 'trigger'), pipe_at(4, -99)], SENT, lost.TRIGGER_SOURCES, [5]),
+    ([pipe_at(7, 0, 'pipeline'), pipe_at(4, -99)], SENT, lost.TRIGGER_SOURCES, [7]),
+    ([pipe(3), pipe_at(2, -99), 'junk', {'id': 'x', 'source': 'api'}], SENT, lost.API_SOURCES, [3]),  # no created_at: kept
+    ([pipe(3, created_at='garbage'), pipe_at(2, 5)], SENT, lost.API_SOURCES, [2, 3]),
 ])
 def test_new_pipelines(listed, since, sources, ids):
     assert [p['id'] for p in lost.new_pipelines(listed, since, sources)] == ids
@@ -152,7 +154,7 @@ def test_new_pipelines(listed, since, sources, ids):
 def test_complete_look(count, oldest, limit, complete):
     listed = [pipe_at(100 - index, 2) for index in range(count)]
     listed[-1] = pipe(81) if oldest is None else pipe_at(81, oldest)
-    assert lost.complete_look(listed, SENT - 30, limit) is complete
+    assert lost.complete_look(listed, SENT, limit) is complete
 
 
 @pytest.mark.parametrize('candidates, complete, decision', [
@@ -164,6 +166,24 @@ def test_complete_look(count, oldest, limit, complete):
 ])
 def test_pipeline_decision(candidates, complete, decision):
     assert lost.pipeline_decision(candidates, complete)[0] == decision
+
+
+@pytest.mark.parametrize('created, decision, ids', [
+    ([0.3], 'adopt', [1]),
+    ([-0.5], 'adopt', [1]),                   # within TIGHT_MARGIN: both clocks a little ahead
+    ([-5, 0.4], 'adopt', [2]),                # a pipeline of the ref started 5 s before is told apart
+    ([-2, -1.5, 0.2], 'adopt', [3]),
+    ([-5], 'unknown', [1]),                   # only one from 5 s before: ours only if both clocks ran ahead, never adopted
+    ([-5, -3], 'unknown', [1, 2]),
+    ([0.1, 2], 'unknown', [1, 2]),            # another started meanwhile
+    ([None, 0.2], 'unknown', [1, 2]),         # a created_at that cannot be read is never ruled out
+])
+def test_pipeline_decision_tells_a_pipeline_started_just_before_apart(created, decision, ids):
+    listed = [pipe(index + 1) if moment is None else pipe_at(index + 1, moment) for index, moment in enumerate(created)]
+    candidates = lost.new_pipelines(listed, SENT, lost.API_SOURCES)
+    found, what = lost.pipeline_decision(candidates, True, SENT)
+    assert found == decision
+    assert [p['id'] for p in (what if isinstance(what, list) else [what])] == ids
 
 
 def test_pipeline_messages_say_what_is_known_and_how_to_check():

@@ -230,15 +230,29 @@ def test_run_with_two_new_pipelines_fails_with_the_candidates(capsys):
     assert len(client.writes()) == 1
 
 
-def test_run_a_few_seconds_after_another_of_the_ref_cannot_tell_them_apart(capsys):
-    # A pipeline of the ref started the same way 10 s before (a loop starting one ref twice): within the
-    # margin for a front whose clock is off GitLab's, so it cannot be ruled out. Never adopt a guess.
+def test_run_a_few_seconds_after_another_of_the_ref_adopts_the_new_one(capsys):
+    # A pipeline of the ref started the same way 10 s before (a loop starting one ref twice): created before the
+    # request was sent on both clocks, so it is told apart from the one the lost request started.
     client = JobClient(pipelines=[OLD_PIPELINE, dict(OLD_API_PIPELINE, id=99, created_at=iso(NOW - 10))])
     client.lose['create_pipeline'] = cut()
     result = play(capsys, gitlab_ci_job, client, **run_args())
-    assert result['failed'] is True and 'may have been started' in result['msg']
-    assert '99 (' in result['msg'] and '101 (' in result['msg'] and '60 (' not in result['msg']
+    assert result['changed'] is True and result['pipeline']['id'] == 101, result
     assert len(client.writes()) == 1
+
+
+def test_run_not_applied_a_few_seconds_after_another_never_adopts_that_one(capsys):
+    # The same, but GitLab never saw the request (a 502 from the proxy): the pipeline from 10 s before is the
+    # only one near, and it is not ours. Neither adopted nor "none was started": it cannot be ruled out.
+    client = JobClient(pipelines=[OLD_PIPELINE, dict(OLD_API_PIPELINE, id=99, created_at=iso(NOW - 10))])
+
+    def refused(project, ref, variables=None, inputs=None):
+        client.calls.append(('POST', 'pipeline', ref))
+        raise bad_gateway()
+    client.create_pipeline = refused
+    result = play(capsys, gitlab_ci_job, client, **run_args())
+    assert result['failed'] is True and 'may have been started' in result['msg'] and 'none was started' not in result['msg']
+    assert 'could be it: 99 (' in result['msg']
+    assert 'pipeline' not in result
 
 
 def test_run_whose_lost_answer_took_long_still_finds_the_pipeline(capsys):
