@@ -161,20 +161,18 @@ def created_at(pipeline):
     return moment.timestamp()
 
 
-def new_pipelines(pipelines, since, sources, margin=None):
-    """The pipelines whose source is one of ``sources`` created at or after ``since - margin`` (GitLab's clock;
-    CLOCK_MARGIN by default), oldest first.
+def _created_since(pipeline, floor):
+    """Whether ``pipeline`` was created at or after ``floor``; one without a readable ``created_at`` cannot be
+    ruled out, so it counts: at worst the decision becomes 'unknown', never a wrong adoption."""
+    moment = created_at(pipeline)
+    return moment is None or moment >= floor
 
-    A pipeline without a readable ``created_at`` cannot be ruled out, so it is kept: at worst the
-    decision becomes 'unknown', never a wrong adoption.
-    """
-    floor = since - (CLOCK_MARGIN if margin is None else margin)
 
-    def new(pipeline):
-        moment = created_at(pipeline)
-        return moment is None or moment >= floor
+def new_pipelines(pipelines, since, sources):
+    """The pipelines whose source is one of ``sources`` created at or after ``since - CLOCK_MARGIN`` (GitLab's
+    clock), oldest first."""
     return sorted((p for p in pipelines if isinstance(p, dict) and _int(p.get('id')) > 0 and p.get('source') in sources
-                   and new(p)), key=lambda p: _int(p.get('id')))
+                   and _created_since(p, since - CLOCK_MARGIN)), key=lambda p: _int(p.get('id')))
 
 
 def complete_look(pipelines, since, limit):
@@ -198,7 +196,7 @@ def pipeline_decision(candidates, complete, since=None):
         return 'none', None
     if not complete:
         return 'unknown', candidates
-    tight = [p for p in candidates if since is None or created_at(p) is None or created_at(p) >= since - TIGHT_MARGIN]
+    tight = [p for p in candidates if since is None or _created_since(p, since - TIGHT_MARGIN)]
     if len(tight) == 1:
         return 'adopt', tight[0]
     return 'unknown', tight or candidates
